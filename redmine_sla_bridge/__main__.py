@@ -1,0 +1,3 @@
+from redmine_sla_bridge.entrypoints.cli import main
+
+main()

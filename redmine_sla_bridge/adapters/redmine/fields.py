@@ -1,0 +1,117 @@
+"""The Redmine custom fields the bridge owns, and the run-time map from names to ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LICENSE_STATUSES = ("active", "expiring", "expired", "trial", "none")
+SLA_STATES = ("on track", "at risk", "breached", "paused", "met")
+REQUEST_TYPES = ("error", "information", "proposal")  # AS-5
+
+DUE_FORMAT = "%Y-%m-%d %H:%M"
+"""Redmine has no datetime custom field: deadlines are strings in the calendar's zone,
+in a form that sorts correctly as text."""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    key: str  # the bridge's own name, e.g. "tier"
+    name: str  # the Redmine field name, from the config
+    field_format: str  # "list" or "string"
+    possible_values: tuple[str, ...] = ()
+    searchable: bool = False
+    description: str = ""
+
+
+_DESCRIPTIONS = {
+    "tier": "Customer tier (set by redmine-sla-bridge from the customer directory)",
+    "license_status": "License status at the request (set by redmine-sla-bridge)",
+    "sla_priority": "Priority under the support regulation (set by redmine-sla-bridge)",
+    "sla_state": "SLA clock: on track, at risk, breached, paused, met (set by redmine-sla-bridge)",
+    "first_response_due": "First-response deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
+    "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
+    "impact": "Impact stated by the requester (P1 down ... P4 enhancement)",
+    "request_type": "Kind of request: error, information, proposal",
+}
+
+_INTAKE_TEXT = (
+    "contact_name", "contact_email", "contact_phone", "contact_position",
+    "organization", "inn", "product", "product_version", "contract_number",
+)
+
+
+def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
+                impacts: Sequence[str] = ("P1", "P2", "P3", "P4")) -> list[FieldSpec]:
+    """Every field the bridge needs, named as in the config's `fields` section."""
+    lists: dict[str, tuple[str, ...]] = {
+        "tier": tuple(tiers),
+        "license_status": LICENSE_STATUSES,
+        "sla_priority": tuple(priorities),
+        "sla_state": SLA_STATES,
+        "impact": tuple(impacts),
+        "request_type": REQUEST_TYPES,
+    }
+    specs = [
+        FieldSpec(key, getattr(names, key), "list", values, description=_DESCRIPTIONS[key])
+        for key, values in lists.items()
+    ]
+    specs += [
+        FieldSpec(key, getattr(names, key), "string", description=_DESCRIPTIONS[key])
+        for key in ("first_response_due", "resolution_due")
+    ]
+    specs += [
+        FieldSpec(key, getattr(names, key), "string", searchable=True,
+                  description="Intake data (filled from the request or its description)")
+        for key in _INTAKE_TEXT
+    ]
+    return specs
+
+
+def specs_for_config(config: Any) -> list[FieldSpec]:
+    """The field specs of a loaded BridgeConfig: list values come from its policy."""
+    return field_specs(config.fields, tiers=config.policy.tier_names(),
+                       priorities=config.policy.priority_names(),
+                       impacts=config.policy.impact_names())
+
+
+class FieldMap:
+    """Bridge field keys <-> Redmine custom field ids, resolved by name at run time."""
+
+    def __init__(self, ids: Mapping[str, int]) -> None:
+        self._ids = dict(ids)
+        self._keys = {v: k for k, v in self._ids.items()}
+
+    @classmethod
+    def resolve(cls, specs: Iterable[FieldSpec], redmine_fields: Iterable[Mapping[str, Any]]):
+        """Map names to ids; raise KeyError naming every field Redmine lacks."""
+        by_name = {f["name"]: f["id"] for f in redmine_fields}
+        specs = list(specs)
+        missing = [s.name for s in specs if s.name not in by_name]
+        if missing:
+            raise KeyError(
+                "custom fields missing in Redmine (run `redmine-sla-bridge provision`): "
+                + ", ".join(missing)
+            )
+        return cls({s.key: by_name[s.name] for s in specs})
+
+    def id(self, key: str) -> int:
+        return self._ids[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._ids
+
+    def values_of(self, issue: Mapping[str, Any]) -> dict[str, str | None]:
+        """The bridge's fields as found on an issue JSON (missing ones are absent)."""
+        out: dict[str, str | None] = {}
+        for field in issue.get("custom_fields", ()):
+            key = self._keys.get(field.get("id"))
+            if key is not None:
+                value = field.get("value")
+                out[key] = value if value not in ("", None) else None
+        return out
+
+    def payload(self, values: Mapping[str, str | None]) -> list[dict[str, Any]]:
+        """`custom_fields` for an issue create/update (None clears a field)."""
+        return [{"id": self._ids[k], "value": "" if v is None else v} for k, v in values.items()]

@@ -1,0 +1,181 @@
+"""The one place the bridge talks to Redmine's REST API (through python-redmine).
+
+Callers get plain dicts shaped like Redmine's JSON, and two kinds of failure:
+`RedmineUnavailable` (try again later: connection refused, timeout, 5xx) and
+`RedmineRejected` (the request itself is wrong: 4xx; retrying will not help).
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import requests
+from redminelib import Redmine, exceptions as rex
+
+from redmine_sla_bridge.adapters.redmine.engine import BridgeEngine
+
+
+class RedmineError(Exception):
+    pass
+
+
+class RedmineUnavailable(RedmineError):
+    """Redmine did not answer usefully; the same call may succeed later."""
+
+
+class RedmineRejected(RedmineError):
+    """Redmine refused the call (4xx); `status` and `detail` say why."""
+
+    def __init__(self, status: int | None, detail: str):
+        self.status = status
+        self.detail = detail
+        super().__init__(f"Redmine refused the call ({status}): {detail}")
+
+
+_PERMANENT = {
+    rex.AuthError: 401,
+    rex.ForbiddenError: 403,
+    rex.ResourceNotFoundError: 404,
+    rex.ResourceAttrError: None,
+    rex.ConflictError: 409,
+    rex.RequestEntityTooLargeError: 413,
+    rex.ValidationError: 422,
+    rex.ImpersonateError: 412,
+}
+
+
+class CallCounter:
+    """Counts Redmine calls by method; thread-safe, cheap, read by metrics and tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.by_method: collections.Counter[str] = collections.Counter()
+
+    def __call__(self, method: str, url: str) -> None:
+        with self._lock:
+            self.by_method[method] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_method.values())
+
+
+class RedmineGateway:
+    def __init__(self, url: str, api_key: str | None = None, *, login: tuple[str, str] | None = None,
+                 timeout: float = 10.0, retries: int = 3, keep_alive: bool = True,
+                 verify_tls: bool = True, impersonate: str | None = None) -> None:
+        """Authenticate with an API key, or with `login=(user, password)` (HTTP basic auth,
+        used by `provision` with the admin login)."""
+        self.url = url.rstrip("/")
+        self.calls = CallCounter()
+        self._redmine = Redmine(
+            self.url,
+            key=api_key,
+            username=login[0] if login else None,
+            password=login[1] if login else None,
+            impersonate=impersonate,
+            engine=BridgeEngine,
+            timeout=timeout,
+            retries=retries,
+            keep_alive=keep_alive,
+            on_request=self.calls,
+            requests={"verify": verify_tls},
+        )
+
+    @classmethod
+    def from_config(cls, redmine_config, *, as_admin: bool = False, **overrides) -> RedmineGateway:
+        """The run-time client (the bridge's API key), or with `as_admin` the admin login."""
+        if as_admin:
+            admin = redmine_config.admin
+            credentials = {"login": (admin.login.get_secret_value(),
+                                     admin.password.get_secret_value())}
+        else:
+            credentials = {"api_key": redmine_config.api_key.get_secret_value()}
+        return cls(
+            redmine_config.url,
+            **credentials,
+            timeout=redmine_config.timeout_seconds,
+            retries=redmine_config.retries,
+            keep_alive=redmine_config.keep_alive,
+            verify_tls=redmine_config.verify_tls,
+            **overrides,
+        )
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _call(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except tuple(_PERMANENT) as exc:
+            raise RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__) from exc
+        except rex.UnknownError as exc:
+            status = exc.status_code if hasattr(exc, "status_code") else None
+            if status is not None and 400 <= status < 500:
+                raise RedmineRejected(status, str(exc)) from exc
+            raise RedmineUnavailable(str(exc)) from exc
+        except (rex.ServerError, rex.JSONDecodeError, requests.RequestException) as exc:
+            raise RedmineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+    def _get(self, path: str, **params) -> dict[str, Any]:
+        return self._call(self._redmine.engine.request, "get", self.url + path, params=params)
+
+    # -- reads --------------------------------------------------------------------
+
+    def current_user(self) -> dict[str, Any]:
+        return self._get("/users/current.json")["user"]
+
+    def custom_fields(self) -> list[dict[str, Any]]:
+        """Needs an admin key in Redmine 5 (403 otherwise)."""
+        return self._get("/custom_fields.json")["custom_fields"]
+
+    def trackers(self) -> list[dict[str, Any]]:
+        return self._get("/trackers.json")["trackers"]
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return self._get("/issue_statuses.json")["issue_statuses"]
+
+    def priorities(self) -> list[dict[str, Any]]:
+        return self._get("/enumerations/issue_priorities.json")["issue_priorities"]
+
+    def project(self, identifier: str) -> dict[str, Any]:
+        return self._get(f"/projects/{identifier}.json", include="trackers,issue_custom_fields")[
+            "project"
+        ]
+
+    def issue(self, issue_id: int, *, journals: bool = True) -> dict[str, Any]:
+        params = {"include": "journals"} if journals else {}
+        return self._get(f"/issues/{int(issue_id)}.json", **params)["issue"]
+
+    def iter_issues(self, page_size: int = 100, **filters) -> Iterator[dict[str, Any]]:
+        """Page through /issues.json with offset/limit (filters as Redmine query params)."""
+        offset = 0
+        while True:
+            page = self._get("/issues.json", offset=offset, limit=page_size, **filters)
+            issues = page["issues"]
+            yield from issues
+            offset += len(issues)
+            if not issues or offset >= page.get("total_count", 0):
+                return
+
+    # -- writes -------------------------------------------------------------------
+
+    def create_project(self, identifier: str, name: str, *, tracker_ids: list[int] | None = None,
+                       is_public: bool = True) -> dict[str, Any]:
+        fields: dict[str, Any] = {"identifier": identifier, "name": name, "is_public": is_public}
+        if tracker_ids:
+            fields["tracker_ids"] = tracker_ids
+        return _plain(self._call(self._redmine.project.create, **fields))
+
+    def create_issue(self, **fields) -> dict[str, Any]:
+        return _plain(self._call(self._redmine.issue.create, **fields))
+
+    def update_issue(self, issue_id: int, **fields) -> None:
+        self._call(self._redmine.issue.update, int(issue_id), **fields)
+
+
+def _plain(resource) -> dict[str, Any]:
+    # python-redmine pads a created resource with None for every relation it knows.
+    return {k: v for k, v in resource.raw().items() if v is not None}

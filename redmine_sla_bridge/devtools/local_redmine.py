@@ -1,0 +1,192 @@
+"""A local Redmine 5 for the demo and the tests: Debian's `redmine` + `redmine-sqlite`.
+
+Everything here is idempotent: `start` installs what is missing, reuses a server that
+already answers on the port, and only then boots a new one. It shells out to apt-get
+and to Redmine's own `bin/rails`, so it needs root (as CI and the demo machine have).
+
+Facts this module relies on (Debian 12, Redmine 5.0.4):
+- Debian's Redmine bundles no app server; WEBrick is enabled through Gemfile.local,
+  which Debian's Gemfile evaluates.
+- The REST API cannot be switched on over HTTP, so `rails runner` sets the setting and
+  reads the admin's API key in one call (~3 s); the key is cached in the state dir.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REDMINE_ROOT = Path("/usr/share/redmine")
+GEMFILE_LOCAL = REDMINE_ROOT / "Gemfile.local"
+DEFAULT_PORT = 3000
+DEFAULT_STATE_DIR = Path(os.environ.get("REDMINE_SLA_DEV_STATE", "/var/tmp/redmine-sla-bridge-dev"))
+ADMIN_LOGIN = "admin"
+ADMIN_PASSWORD = "admin"
+
+_RUNNER_SETUP = (
+    'Setting.rest_api_enabled = "1"; '
+    # Tests and the demo create issues as the admin on behalf of requesters.
+    'Setting.default_projects_public = "1"; '
+    'u = User.find_by_login("admin"); u.must_change_passwd = false; u.save!(validate: false); '
+    "puts u.api_key"
+)
+
+
+class LocalRedmineError(RuntimeError):
+    """The local Redmine could not be installed, started or reached."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalRedmine:
+    port: int = DEFAULT_PORT
+    state_dir: Path = DEFAULT_STATE_DIR
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def _pid_file(self) -> Path:
+        return self.state_dir / f"redmine-{self.port}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / f"redmine-{self.port}.log"
+
+    @property
+    def _key_file(self) -> Path:
+        return self.state_dir / "admin-api-key"
+
+    # -- installation -------------------------------------------------------------
+
+    def installed(self) -> bool:
+        return (REDMINE_ROOT / "config.ru").exists() and Path(
+            "/etc/redmine/default/database.yml"
+        ).exists()
+
+    def install(self, log=print) -> None:
+        if not self.installed():
+            if shutil.which("apt-get") is None:
+                raise LocalRedmineError("Redmine is not installed and apt-get is not available")
+            log("installing Debian's redmine + redmine-sqlite (about 30 s) ...")
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            _run(["apt-get", "update", "-qq"], env=env)
+            _run(["apt-get", "install", "-y", "-qq", "redmine", "redmine-sqlite"], env=env)
+        if not _gem_available("webrick"):
+            _run(
+                ["apt-get", "install", "-y", "-qq", "ruby-webrick"],
+                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
+            )
+        wanted = 'gem "webrick"\n'
+        if not GEMFILE_LOCAL.exists() or wanted not in GEMFILE_LOCAL.read_text():
+            with GEMFILE_LOCAL.open("a") as fh:
+                fh.write(wanted)
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    def answering(self, timeout: float = 2.0) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/", timeout=timeout) as resp:
+                return resp.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def start(self, wait_seconds: float = 120.0, log=print) -> str:
+        """Install if missing, start if not answering, enable REST; return the API key."""
+        self.install(log=log)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.answering():
+            log(f"starting Redmine on {self.url} (about 20 s) ...")
+            with self.log_file.open("ab") as out:
+                proc = subprocess.Popen(
+                    [
+                        "bin/rails", "server", "-u", "webrick", "-e", "production",
+                        "-b", "127.0.0.1", "-p", str(self.port), "-P", str(self._pid_file),
+                    ],
+                    cwd=REDMINE_ROOT,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # survives the CLI or the test session
+                    env=dict(os.environ, RAILS_ENV="production"),
+                )
+            deadline = time.monotonic() + wait_seconds
+            while not self.answering():
+                if proc.poll() is not None:
+                    raise LocalRedmineError(
+                        f"Redmine exited with code {proc.returncode}; see {self.log_file}"
+                    )
+                if time.monotonic() > deadline:
+                    raise LocalRedmineError(
+                        f"Redmine did not answer on {self.url} within {wait_seconds:.0f} s; "
+                        f"see {self.log_file}"
+                    )
+                time.sleep(0.5)
+        return self.api_key()
+
+    def api_key(self) -> str:
+        """Enable the REST API (once) and return the admin's API key."""
+        if self._key_file.exists():
+            return self._key_file.read_text().strip()
+        out = _run(["bin/rails", "runner", _RUNNER_SETUP], cwd=REDMINE_ROOT,
+                   env=dict(os.environ, RAILS_ENV="production"))
+        key = out.strip().splitlines()[-1].strip()
+        if len(key) != 40:
+            raise LocalRedmineError(f"unexpected output from rails runner: {out[-500:]!r}")
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._key_file.write_text(key + "\n")
+        self._key_file.chmod(0o600)
+        return key
+
+    def stop(self) -> bool:
+        if not self._pid_file.exists():
+            return False
+        try:
+            pid = int(self._pid_file.read_text().strip())
+            os.killpg(os.getpgid(pid), signal.SIGTERM)
+        except (ValueError, ProcessLookupError):
+            self._pid_file.unlink(missing_ok=True)
+            return False
+        for _ in range(100):
+            if not self.answering(timeout=0.5):
+                break
+            time.sleep(0.1)
+        self._pid_file.unlink(missing_ok=True)
+        return True
+
+    def status(self) -> dict:
+        return {
+            "installed": self.installed(),
+            "url": self.url,
+            "answering": self.answering(),
+            "log": str(self.log_file),
+            "admin_login": ADMIN_LOGIN,
+        }
+
+    def status_json(self) -> str:
+        return json.dumps(self.status(), indent=2)
+
+
+def _gem_available(name: str) -> bool:
+    if shutil.which("gem") is None:
+        return False
+    result = subprocess.run(["gem", "list", "-i", f"^{name}$"], capture_output=True, text=True)
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def _run(cmd: list[str], **kwargs) -> str:
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise LocalRedmineError(
+            f"{' '.join(cmd[:3])} ... failed ({result.returncode}): "
+            f"{(result.stderr or result.stdout)[-2000:]}"
+        )
+    return result.stdout

@@ -1,0 +1,130 @@
+"""The SLA clock of one issue: deadlines net of pauses, and the state shown to engineers.
+
+Pure: given the issue's history, its targets, the calendars and "now", it answers the
+same every time, which is what lets the bridge rebuild any issue's SLA from Redmine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
+from redmine_sla_bridge.domain.policy.targets import Target, TargetKind
+
+
+class Schedule(Protocol):
+    def add(self, start: dt.datetime, duration, pauses: Sequence = ()) -> dt.datetime: ...
+
+    def between(self, start: dt.datetime, end: dt.datetime, pauses: Sequence = ()) -> dt.timedelta: ...
+
+
+class SlaState(enum.StrEnum):
+    ON_TRACK = "on track"
+    AT_RISK = "at risk"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    MET = "met"
+
+
+@dataclass(frozen=True)
+class ClockRules:
+    """Which statuses stop the clock and which end it, and when a target is at risk."""
+
+    pause_statuses: frozenset[str]
+    done_statuses: frozenset[str]  # e.g. Resolved, Closed: the resolution target is met
+    at_risk_share: float = 0.75
+
+
+@dataclass(frozen=True)
+class TargetClock:
+    kind: TargetKind
+    due: dt.datetime | None  # None: not limited
+    met_at: dt.datetime | None
+    used_share: float | None  # of the working time allowed, up to met_at or now
+
+    def breached_at(self, now: dt.datetime) -> bool:
+        return self.due is not None and self.due < (self.met_at or now)
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    state: SlaState
+    targets: Mapping[TargetKind, TargetClock]
+    pauses: tuple[tuple[dt.datetime, dt.datetime], ...]
+    paused_since: dt.datetime | None
+
+    def due(self, kind: TargetKind) -> dt.datetime | None:
+        clock = self.targets.get(kind)
+        return clock.due if clock else None
+
+
+def pause_intervals(history: IssueHistory, rules: ClockRules, now: dt.datetime):
+    """Closed pauses, and the start of the ongoing one (if the issue is paused now)."""
+    closed, ongoing = [], None
+    for status, start, end in history.status_spans(now):
+        if status in rules.pause_statuses:
+            if end >= now and history.status == status:
+                ongoing = start
+            else:
+                closed.append((start, end))
+    return tuple(closed), ongoing
+
+
+def _met_at(kind: TargetKind, history: IssueHistory, rules: ClockRules,
+            acknowledged_at: dt.datetime | None) -> dt.datetime | None:
+    if kind is TargetKind.ACKNOWLEDGEMENT:
+        return acknowledged_at
+    if kind is TargetKind.FIRST_RESPONSE:
+        note = history.first_public_note(Role.SUPPORT)
+        return note.at if note else None
+    # Resolution: met while the issue sits in a done status; a reopen restarts the wait.
+    if history.status in rules.done_statuses:
+        return history.last_entered(rules.done_statuses)
+    return None
+
+
+def read_clock(history: IssueHistory, *, start: dt.datetime, targets: Mapping[TargetKind, Target],
+               schedules: Mapping[str, Schedule], rules: ClockRules, now: dt.datetime,
+               acknowledged_at: dt.datetime | None = None) -> ClockReading:
+    """Deadlines and state at `now`.
+
+    Time spent in a pause status is excluded from every target; while a pause is going
+    on, deadlines are shown as if it ended now (they move on as the pause lasts).
+    """
+    closed, paused_since = pause_intervals(history, rules, now)
+    pauses = closed + (((paused_since, now),) if paused_since else ())
+    clocks: dict[TargetKind, TargetClock] = {}
+    for kind, target in targets.items():
+        met_at = _met_at(kind, history, rules, acknowledged_at)
+        if target.duration is None:
+            clocks[kind] = TargetClock(kind, None, met_at, None)
+            continue
+        schedule = schedules[target.calendar]
+        due = schedule.add(start, target.duration, pauses=pauses)
+        allowed = schedule.between(start, due, pauses=pauses)
+        used = schedule.between(start, min(met_at or now, now), pauses=pauses)
+        share = (used / allowed) if allowed else (1.0 if (met_at or now) >= due else 0.0)
+        clocks[kind] = TargetClock(kind, due, met_at, share)
+    return ClockReading(_state(clocks, history, rules, paused_since, now), clocks, closed,
+                        paused_since)
+
+
+def _state(clocks: Mapping[TargetKind, TargetClock], history: IssueHistory, rules: ClockRules,
+           paused_since: dt.datetime | None, now: dt.datetime) -> SlaState:
+    limited = [c for c in clocks.values() if c.due is not None]
+    if any(c.breached_at(now) for c in limited):
+        return SlaState.BREACHED
+    if history.status in rules.done_statuses:
+        return SlaState.MET
+    if paused_since is not None:
+        return SlaState.PAUSED
+    open_clocks = [c for c in limited if c.met_at is None]
+    if any((c.used_share or 0) >= rules.at_risk_share for c in open_clocks):
+        return SlaState.AT_RISK
+    if limited and not open_clocks:
+        return SlaState.MET
+    return SlaState.ON_TRACK

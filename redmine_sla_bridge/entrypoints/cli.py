@@ -1,0 +1,181 @@
+"""`redmine-sla-bridge` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from redmine_sla_bridge.config.loader import ConfigError, load_config
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False),
+    envvar="REDMINE_SLA_BRIDGE_CONFIG", help="The bridge's YAML config file.",
+)
+
+
+def _load(path: str):
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        click.echo(exc.render(), err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Make an unmodified Redmine enforce a technical-support regulation."""
+
+
+@cli.command("check-config")
+@click.argument("config_file", type=click.Path(dir_okay=False))
+def check_config(config_file: str) -> None:
+    """Validate a config file: prints OK and warnings, or every error (exit 2)."""
+    config = _load(config_file)
+    for warning in config.warnings():
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"OK: {config_file}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the config (for editors' YAML validation)."""
+    from redmine_sla_bridge.config.model import BridgeConfig
+
+    click.echo(json.dumps(BridgeConfig.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--dry-run", is_flag=True, help="Only show what would change.")
+def provision(config_path: str, dry_run: bool) -> None:
+    """Create or update the Redmine custom fields the bridge needs (idempotent).
+
+    Needs `redmine.admin` (an administrator's login) because Redmine's REST API cannot
+    create custom fields. Without it, prints what to create by hand and exits 1.
+    """
+    from redmine_sla_bridge.adapters.redmine.admin_forms import AdminFormError, AdminSession
+    from redmine_sla_bridge.adapters.redmine.fields import specs_for_config
+    from redmine_sla_bridge.adapters.redmine.gateway import (
+        RedmineError, RedmineGateway, RedmineRejected,
+    )
+    from redmine_sla_bridge.service import provision as prov
+
+    config = _load(config_path)
+    specs = specs_for_config(config)
+    admin = config.redmine.admin
+    reader = RedmineGateway.from_config(config.redmine, as_admin=admin is not None)
+    try:
+        target = prov.resolve_target(reader, config.scope.trackers, config.scope.projects)
+        try:
+            existing = reader.custom_fields()
+            known = True
+        except RedmineRejected:
+            existing, known = [], False
+
+        def enabled(project_id: int, field_id: int) -> bool:
+            project = reader.project(str(project_id))
+            return any(f["id"] == field_id for f in project.get("issue_custom_fields", ()))
+
+        actions = prov.plan(specs, existing, target, enabled)
+    except (prov.ProvisionError, RedmineError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if not actions:
+        click.echo(f"nothing to do: all {len(specs)} custom fields are in place")
+        return
+    if admin is None or dry_run:
+        if admin is None:
+            click.echo(
+                "error: redmine.admin is not configured, and Redmine's REST API cannot create "
+                "custom fields. Either set redmine.admin (login and password of a Redmine "
+                "administrator, e.g. from ${REDMINE_ADMIN_LOGIN} / ${REDMINE_ADMIN_PASSWORD}) "
+                "and run again, or create these by hand:", err=True)
+            if not known:
+                click.echo("(the API key cannot list custom fields, so this is the full list; "
+                           "skip what exists)", err=True)
+        click.echo(prov.manual_steps(actions, target), err=admin is None)
+        sys.exit(1 if admin is None else 0)
+    session = AdminSession(config.redmine.url, admin.login.get_secret_value(),
+                           admin.password.get_secret_value(),
+                           verify_tls=config.redmine.verify_tls)
+    try:
+        prov.apply(actions, session, log=lambda line: click.echo(line))
+        remaining = prov.plan(specs, reader.custom_fields(), target, enabled)
+    except (AdminFormError, RedmineError, prov.ProvisionError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if remaining:
+        click.echo("error: Redmine did not take these changes: "
+                   + "; ".join(a.describe() for a in remaining), err=True)
+        sys.exit(1)
+    click.echo(f"done: {len(actions)} change(s) applied and verified")
+
+
+@cli.group("dev-redmine")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("REDMINE_DEV_PORT", 3000)),
+              show_default="3000 or $REDMINE_DEV_PORT")
+@click.pass_context
+def dev_redmine(ctx: click.Context, port: int) -> None:
+    """A local Redmine 5 (Debian packages) for the demo and the tests. Needs root."""
+    from redmine_sla_bridge.devtools.local_redmine import LocalRedmine
+
+    ctx.obj = LocalRedmine(port=port)
+
+
+def _dev_error(fn):
+    import functools
+
+    from redmine_sla_bridge.devtools.local_redmine import LocalRedmineError
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except LocalRedmineError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@dev_redmine.command("start")
+@click.pass_obj
+@_dev_error
+def dev_start(local) -> None:
+    """Install if missing, start if not running, enable REST; print URL and admin login."""
+    local.start(log=lambda line: click.echo(line, err=True))
+    click.echo(f"Redmine is up at {local.url} (log in as admin / admin)")
+
+
+@dev_redmine.command("stop")
+@click.pass_obj
+def dev_stop(local) -> None:
+    """Stop the local Redmine started by `start`."""
+    click.echo("stopped" if local.stop() else "not running (no pid file)")
+
+
+@dev_redmine.command("status")
+@click.pass_obj
+def dev_status(local) -> None:
+    """Print whether the local Redmine is installed and answering (JSON)."""
+    click.echo(local.status_json())
+
+
+@dev_redmine.command("api-key")
+@click.pass_obj
+@_dev_error
+def dev_api_key(local) -> None:
+    """Print the admin's API key (enables the REST API on first use)."""
+    click.echo(local.api_key())
+
+
+def main() -> None:
+    cli(prog_name="redmine-sla-bridge")
+
+
+if __name__ == "__main__":
+    main()

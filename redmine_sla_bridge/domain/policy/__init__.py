@@ -1,0 +1,117 @@
+"""The pure policy domain: who the customer is -> tier, license status, priority, targets.
+
+No I/O and no config types here: the config section (`redmine_sla_bridge.config.policy`)
+builds a `Policy` with `PolicyConfig.to_domain()`, an adapter provides a `CustomerSource`,
+and `decide()` + `deadlines()` turn one request into the values written to Redmine.
+"""
+
+from redmine_sla_bridge.domain.policy.conditions import (
+    ALWAYS,
+    AllOf,
+    AnyOf,
+    Condition,
+    CustomerFacts,
+    HasContract,
+    InDemo,
+    IsKnownCustomer,
+    IsPartner,
+    LicenseActive,
+    LicenseKindEver,
+    Not,
+    ProductIn,
+    PurchasedWithin,
+    is_catch_all,
+)
+from redmine_sla_bridge.domain.policy.customer import (
+    ANY_PRODUCT,
+    CONTRACT_KIND,
+    LICENSE_KINDS,
+    ContractTerms,
+    Customer,
+    CustomerSource,
+    DemoPeriod,
+    License,
+    covers_product,
+    product_key,
+)
+from redmine_sla_bridge.domain.policy.deadlines import Schedule, UnknownCalendarError, deadlines
+from redmine_sla_bridge.domain.policy.decision import Policy, PolicyDecision, RequestFacts, decide
+from redmine_sla_bridge.domain.policy.license_status import (
+    LicenseStatus,
+    LicenseStatusRules,
+    license_status,
+    license_status_by_product,
+)
+from redmine_sla_bridge.domain.policy.priority import (
+    HighCriticality,
+    PriorityMode,
+    PriorityPolicy,
+    PriorityResult,
+)
+from redmine_sla_bridge.domain.policy.targets import (
+    ProductException,
+    ResolvedTargets,
+    Target,
+    TargetFacts,
+    TargetKind,
+    TargetMatch,
+    TargetPolicy,
+    TargetRule,
+    format_duration,
+)
+from redmine_sla_bridge.domain.policy.tiers import TierMatch, TierPolicy, TierRule
+
+__all__ = [
+    "ALWAYS",
+    "ANY_PRODUCT",
+    "CONTRACT_KIND",
+    "LICENSE_KINDS",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "ContractTerms",
+    "Customer",
+    "CustomerFacts",
+    "CustomerSource",
+    "DemoPeriod",
+    "HasContract",
+    "HighCriticality",
+    "InDemo",
+    "IsKnownCustomer",
+    "IsPartner",
+    "License",
+    "LicenseActive",
+    "LicenseKindEver",
+    "LicenseStatus",
+    "LicenseStatusRules",
+    "Not",
+    "Policy",
+    "PolicyDecision",
+    "PriorityMode",
+    "PriorityPolicy",
+    "PriorityResult",
+    "ProductException",
+    "ProductIn",
+    "PurchasedWithin",
+    "RequestFacts",
+    "ResolvedTargets",
+    "Schedule",
+    "Target",
+    "TargetFacts",
+    "TargetKind",
+    "TargetMatch",
+    "TargetPolicy",
+    "TargetRule",
+    "TierMatch",
+    "TierPolicy",
+    "TierRule",
+    "UnknownCalendarError",
+    "covers_product",
+    "deadlines",
+    "decide",
+    "format_duration",
+    "is_catch_all",
+    "license_status",
+    "license_status_by_product",
+    "product_key",
+]

@@ -55,3 +55,32 @@ def project(gateway) -> dict:
 def write_config(path: Path, document: dict) -> Path:
     path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def base_document(redmine: RedmineUnderTest, *, admin: bool = True, **sections) -> dict:
+    """A minimal valid config for the local Redmine; `sections` replace top-level keys."""
+    document: dict = {
+        "language": "en",
+        "redmine": {"url": redmine.url, "api_key": "${TEST_REDMINE_API_KEY}", "keep_alive": False},
+        "scope": {"projects": "all", "trackers": ["Support"]},
+        "policy": {
+            "calendar": "office",
+            "tiers": [{"name": "standard", "when": {}}],
+            "priority": {"mode": "impact", "default_impact": "P3"},
+        },
+    }
+    if admin:
+        document["redmine"]["admin"] = {"login": "${TEST_REDMINE_ADMIN}",
+                                        "password": "${TEST_REDMINE_ADMIN_PASSWORD}"}
+    document.update(sections)
+    return document
+
+
+@pytest.fixture()
+def redmine_env(redmine, monkeypatch) -> dict:
+    """Secrets reach the config through the environment, as in production."""
+    env = {"TEST_REDMINE_API_KEY": redmine.api_key, "TEST_REDMINE_ADMIN": redmine.admin_login,
+           "TEST_REDMINE_ADMIN_PASSWORD": redmine.admin_password}
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

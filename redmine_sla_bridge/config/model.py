@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 
 from redmine_sla_bridge.config.base import StrictModel
+from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.types import Text
 
 
@@ -115,3 +116,4 @@ class BridgeConfig(StrictModel):
     fields: FieldNames = Field(default_factory=FieldNames)
     statuses: StatusNames = Field(default_factory=StatusNames)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    policy: PolicyConfig

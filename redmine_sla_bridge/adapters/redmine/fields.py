@@ -71,9 +71,9 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
 
 def specs_for_config(config: Any) -> list[FieldSpec]:
     """The field specs of a loaded BridgeConfig: list values come from its policy."""
+    priority = config.policy.priority
     return field_specs(config.fields, tiers=config.policy.tier_names(),
-                       priorities=config.policy.priority_names(),
-                       impacts=config.policy.impact_names())
+                       priorities=priority.levels, impacts=priority.impact_names)
 
 
 class FieldMap:

@@ -9,9 +9,18 @@ import pytest
 from redmine_sla_bridge.config.loader import ConfigError, load_config
 
 
-def _write(tmp_path, text: str):
+MINIMAL_POLICY = """\
+policy:
+  calendar: office
+  tiers:
+    - {name: everyone, when: {}}
+  priority: {mode: impact, default_impact: P3}
+"""
+
+
+def _write(tmp_path, text: str, *, policy: bool = True):
     path = tmp_path / "bridge.yaml"
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    path.write_text(textwrap.dedent(text) + (MINIMAL_POLICY if policy else ""), encoding="utf-8")
     return path
 
 
@@ -52,8 +61,8 @@ def test_every_problem_is_listed_not_only_the_first(tmp_path):
 
 
 def test_missing_section_is_named(tmp_path):
-    issues = _issues(_write(tmp_path, "language: en\n"))
-    assert "redmine" in issues
+    issues = _issues(_write(tmp_path, "language: en\n", policy=False))
+    assert set(issues) == {"redmine", "policy"}
     assert issues["redmine"].message == "required key is missing"
 
 
@@ -91,7 +100,7 @@ def test_a_secret_never_appears_in_an_error(tmp_path):
 
 
 def test_unparseable_yaml_reports_the_line(tmp_path):
-    path = _write(tmp_path, "redmine:\n  url: [unclosed\n  api_key: x\n")
+    path = _write(tmp_path, "redmine:\n  url: [unclosed\n  api_key: x\n", policy=False)
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     (issue,) = info.value.issues

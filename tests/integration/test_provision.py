@@ -1,0 +1,108 @@
+"""`provision` against the real Redmine: creates every field, then has nothing to do."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from redmine_sla_bridge.adapters.redmine.fields import LICENSE_STATUSES, SLA_STATES
+from redmine_sla_bridge.entrypoints.cli import cli
+from tests.conftest import base_document, unique, write_config
+
+pytestmark = pytest.mark.redmine
+
+FIELD_KEYS = (
+    "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
+    "resolution_due", "contact_name", "contact_email", "contact_phone", "contact_position",
+    "organization", "inn", "product", "product_version", "contract_number", "impact",
+    "request_type",
+)
+
+
+def _unique_names() -> dict[str, str]:
+    # Custom fields are global in Redmine: unique names keep this test independent of
+    # every other test (and of earlier runs on the same Redmine).
+    prefix = unique("p")
+    return {key: f"{prefix} {key}" for key in FIELD_KEYS}
+
+
+def _run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_provision_creates_every_field_then_has_nothing_to_do(redmine, redmine_env, gateway, tmp_path):
+    names = _unique_names()
+    document = base_document(redmine, fields=names)
+    document["policy"]["tiers"] = [{"name": "gold", "when": {"partner": True}},
+                                   {"name": "basic", "when": {}}]
+    config = write_config(tmp_path / "bridge.yaml", document)
+
+    first = _run("provision", "--config", str(config))
+    assert first.exit_code == 0, first.output
+    assert first.output.count("create ") == len(FIELD_KEYS)
+    assert "verified" in first.output
+
+    fields = {f["name"]: f for f in gateway.custom_fields()}
+    support = next(t["id"] for t in gateway.trackers() if t["name"] == "Support")
+    for key, name in names.items():
+        field = fields[name]
+        assert field["customized_type"] == "issue"
+        assert field["is_filter"] is True
+        assert [t["id"] for t in field["trackers"]] == [support]
+    values = lambda key: [v["value"] for v in fields[names[key]]["possible_values"]]  # noqa: E731
+    assert values("tier") == ["gold", "basic"]
+    assert values("license_status") == list(LICENSE_STATUSES)
+    assert values("sla_state") == list(SLA_STATES)
+    assert values("sla_priority") == ["P1", "P2", "P3", "P4"]
+    assert fields[names["inn"]]["field_format"] == "string"
+
+    second = _run("provision", "--config", str(config))
+    assert second.exit_code == 0, second.output
+    assert "nothing to do" in second.output
+
+
+def test_provision_adds_a_new_tier_value_without_dropping_old_ones(redmine, redmine_env, gateway, tmp_path):
+    names = _unique_names()
+    document = base_document(redmine, fields=names)
+    config = write_config(tmp_path / "bridge.yaml", document)
+    assert _run("provision", "--config", str(config)).exit_code == 0
+
+    document["policy"]["tiers"] = [{"name": "partner", "when": {"partner": True}},
+                                   {"name": "standard", "when": {}}]
+    write_config(config, document)
+    result = _run("provision", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert f"update field {names['tier']!r}: add values partner" in result.output
+    tier = next(f for f in gateway.custom_fields() if f["name"] == names["tier"])
+    assert [v["value"] for v in tier["possible_values"]] == ["standard", "partner"]
+
+
+def test_provision_without_admin_login_lists_what_to_create_and_fails(redmine, redmine_env, tmp_path):
+    names = _unique_names()
+    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, admin=False, fields=names))
+    result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "redmine.admin is not configured" in result.output
+    for name in names.values():
+        assert f"Name: {name}" in result.output
+    assert "Possible values (one per line): P1 | P2 | P3 | P4" in result.output
+
+
+def test_provision_with_a_wrong_admin_password_fails_clearly(redmine, redmine_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("TEST_REDMINE_ADMIN_PASSWORD", "wrong")
+    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=_unique_names()))
+    result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "error:" in result.output
+
+
+def test_provision_refuses_a_field_of_another_format(redmine, redmine_env, gateway, tmp_path):
+    names = _unique_names()
+    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=names))
+    assert _run("provision", "--config", str(config)).exit_code == 0
+    # Point the tier (a list) at an existing text field.
+    names["tier"] = names["inn"]
+    write_config(config, base_document(redmine, fields=names))
+    result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
+    assert result.exit_code == 1
+    assert "rename one of them (config key fields.tier)" in result.output

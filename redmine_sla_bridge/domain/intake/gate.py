@@ -1,0 +1,291 @@
+"""The intake gate: does a request contain what the regulation demands?
+
+`check` collects EVERY problem (the customer should fix them in one reply, not one per
+round trip). It is pure: the caller passes the request date, whether the contact is
+already known, and the customer's demo history.
+
+Order of work:
+1. texts are trimmed (whitespace-only = not given); labelled lines of the description
+   fill empty fields (`description`);
+2. INN, email, phone, type and impact are checked and normalised wherever given;
+3. demanded fields (`required`, plus `first_request_only` for an unknown contact) must
+   be present and valid; the description counts only with its labelled lines removed
+   (a body that is nothing but "ИНН: ..." asks no question);
+4. "any of" groups need one present and valid member;
+5. an invalid value in a field nobody demands is not a refusal: it is kept as written
+   and flagged `ignored_invalid_value` for the engineer;
+6. product (AR-2, ID-2), version (unknown / policy: AR-7, AS-6, ID-2), demo (ID-4);
+7. rude words (AR-7, ID-7) only ever raise a flag.
+
+A version is judged only when it matters: an unreadable version is `unknown_version`
+when the version is demanded or the product has a version policy, otherwise a flag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from redmine_sla_bridge.domain.intake.choices import (
+    IMPACTS,
+    REQUEST_TYPES,
+    normalize_impact,
+    normalize_type,
+)
+from redmine_sla_bridge.domain.intake.contacts import (
+    Checked,
+    check_email,
+    check_inn,
+    check_phone,
+)
+from redmine_sla_bridge.domain.intake.demo import DemoPeriod, check_demo
+from redmine_sla_bridge.domain.intake.description import fill_empty_fields, parse_labelled_lines
+from redmine_sla_bridge.domain.intake.language import find_rude_words
+from redmine_sla_bridge.domain.intake.messages import render_rejection_note
+from redmine_sla_bridge.domain.intake.products import ProductRule, match_product
+from redmine_sla_bridge.domain.intake.reasons import Flag, FlagCode, Reason, ReasonCode
+from redmine_sla_bridge.domain.intake.request import (
+    FIELD_PATHS,
+    TEXT_FIELD_PATHS,
+    IntakeRequest,
+)
+from redmine_sla_bridge.domain.intake.rules import AnyOf, IntakeRules
+from redmine_sla_bridge.domain.intake.versions import judge_version, normalize_version
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeDecision:
+    """The gate's answer.
+
+    - `accepted`: no reasons;
+    - `reasons`: every problem, in field order, then product, version, demo;
+    - `normalized`: the request with labelled values filled in, INN compacted, email
+      domain lower-cased, phone as E.164, product under its canonical name, type/impact
+      in their list form and `version_normalized` next to the raw `version`;
+    - `flags`: for a human (rude words, ignored invalid values);
+    - `found_in_description`: the fields filled from labelled lines (the caller copies
+      them into Redmine custom fields so the engineer sees them).
+    """
+
+    accepted: bool
+    reasons: tuple[Reason, ...]
+    normalized: IntakeRequest
+    flags: tuple[Flag, ...] = ()
+    found_in_description: tuple[str, ...] = ()
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(str(r.code) for r in self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accepted": self.accepted,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "flags": [f.to_dict() for f in self.flags],
+            "found_in_description": list(self.found_in_description),
+            "normalized": self.normalized.to_dict(),
+        }
+
+
+def _choice(normalize: Callable[[str], str | None]) -> Callable[[str], Checked]:
+    def checker(value: str) -> Checked:
+        result = normalize(value)
+        return Checked(True, result) if result else Checked(False, None, None)
+
+    return checker
+
+
+_CHECKERS: Mapping[str, tuple[Callable[[str], Checked], ReasonCode, Mapping[str, str]]] = {
+    "contact.email": (check_email, ReasonCode.INVALID_EMAIL, {}),
+    "contact.phone": (check_phone, ReasonCode.INVALID_PHONE, {}),
+    "organization.inn": (check_inn, ReasonCode.INVALID_INN, {}),
+    "type": (_choice(normalize_type), ReasonCode.INVALID_CHOICE,
+             {"allowed": ", ".join(REQUEST_TYPES)}),
+    "impact": (_choice(normalize_impact), ReasonCode.INVALID_CHOICE,
+               {"allowed": ", ".join(IMPACTS)}),
+}
+
+
+class _Collector:
+    """Builds reasons and flags with their messages in the configured language."""
+
+    def __init__(self, rules: IntakeRules) -> None:
+        self.catalog = rules.messages
+        self.reasons: list[Reason] = []
+        self.flags: list[Flag] = []
+
+    def reason(self, code: ReasonCode, field: str, /, **params: str) -> Reason:
+        params = {k: v for k, v in params.items() if v is not None}
+        return Reason(code, field, self.catalog.reason_message(code, field, params), params)
+
+    def add(self, reason: Reason) -> None:
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def flag(self, code: FlagCode, field: str, /, **params: str) -> None:
+        params = {k: v for k, v in params.items() if v is not None}
+        self.flags.append(Flag(code, field, self.catalog.flag_message(code, field, params),
+                               params))
+
+
+def check(
+    request: IntakeRequest,
+    rules: IntakeRules,
+    *,
+    request_date: dt.date,
+    known_contact: bool = False,
+    is_demo: bool = False,
+    demo_history: Iterable[DemoPeriod] = (),
+) -> IntakeDecision:
+    """Judge `request` under `rules`.
+
+    - `request_date`: the day the request was made, in the regulation's time zone (the
+      caller knows the zone; the gate does not read `created_at` or the clock); it is
+      compared with end-of-support dates and the demo history;
+    - `known_contact`: the contact has written before, so `first_request_only` fields
+      and groups are not demanded (ID-6);
+    - `is_demo`: the customer asks to be served as a demo user; then `demo_history`
+      (past demo periods, (start, end) dates) is checked (ID-4, see `demo`).
+    """
+    if isinstance(request_date, dt.datetime):
+        request_date = request_date.date()
+    out = _Collector(rules)
+    req = dataclasses.replace(_trimmed(request), version_normalized=None)
+
+    found: tuple[str, ...] = ()
+    question = req.description or ""
+    if rules.parse_description and req.description:
+        labelled = parse_labelled_lines(req.description, rules.labels)
+        req, found = fill_empty_fields(req, labelled)
+        question = labelled.free_text
+
+    invalid: dict[str, Reason] = {}
+    for path, (checker, code, extra) in _CHECKERS.items():
+        value = req.get(path)
+        if value is None:
+            continue
+        result = checker(value)
+        if result.ok:
+            req = req.with_value(path, result.value)
+        else:
+            invalid[path] = out.reason(code, path, value=value, rule=result.rule, **extra)
+
+    demanded = set(rules.required)
+    if not known_contact:
+        demanded |= set(rules.first_request_only)
+    for path in FIELD_PATHS:
+        if path not in demanded:
+            continue
+        present = bool(question.strip()) if path == "description" else req.get(path) is not None
+        if not present:
+            out.add(out.reason(ReasonCode.MISSING_FIELD, path))
+        elif path in invalid:
+            out.add(invalid[path])
+
+    for group in rules.any_of:
+        if group.first_request_only and known_contact:
+            continue
+        _check_any_of(group, req, invalid, out)
+
+    for path, reason in invalid.items():
+        if reason not in out.reasons:
+            out.flag(FlagCode.IGNORED_INVALID_VALUE, path, value=reason.params.get("value"),
+                     code=str(reason.code), rule=reason.params.get("rule"))
+
+    product = _check_product(req, rules, out)
+    if product is not None:
+        req = req.with_value("product", product.name)
+    req = _check_version(req, product, "version" in demanded, request_date, out)
+
+    if is_demo:
+        refusal = check_demo(demo_history, request_date, min_days=rules.demo_once_per_days)
+        if refusal is not None:
+            out.add(out.reason(
+                ReasonCode.DEMO_ALREADY_USED, "",
+                previous_start=refusal.previous_start.isoformat(),
+                previous_end=refusal.previous_end.isoformat(),
+                next_allowed=refusal.next_allowed.isoformat(),
+            ))
+
+    for path in ("subject", "description"):
+        if words := find_rude_words(req.get(path), rules.rudeness):
+            out.flag(FlagCode.RUDENESS, path, words=", ".join(words))
+
+    return IntakeDecision(
+        accepted=not out.reasons,
+        reasons=tuple(out.reasons),
+        normalized=req,
+        flags=tuple(out.flags),
+        found_in_description=found,
+    )
+
+
+def rejection_note(decision: IntakeDecision, rules: IntakeRules) -> str:
+    """The customer-facing note for a refused request ("" when it was accepted)."""
+    if decision.accepted:
+        return ""
+    return render_rejection_note(decision.reasons, rules.messages)
+
+
+def _trimmed(request: IntakeRequest) -> IntakeRequest:
+    # Callers may build requests directly (not via from_dict): "  " must mean "not given".
+    for path in TEXT_FIELD_PATHS:
+        value = request.get(path)
+        if isinstance(value, str) and (not value or value != value.strip()):
+            request = request.with_value(path, value.strip() or None)
+    return request
+
+
+def _check_any_of(group: AnyOf, req: IntakeRequest, invalid: Mapping[str, Reason],
+                  out: _Collector) -> None:
+    if any(req.get(p) is not None and p not in invalid for p in group.fields):
+        return
+    bad = [invalid[p] for p in group.fields if p in invalid]
+    if bad:
+        for reason in bad:
+            out.add(reason)
+        return
+    parents = {p.rpartition(".")[0] for p in group.fields}
+    field = parents.pop() if len(parents) == 1 else group.fields[0]
+    out.add(out.reason(ReasonCode.MISSING_FIELD, field, rule="any_of",
+                       fields=", ".join(group.fields)))
+
+
+def _check_product(req: IntakeRequest, rules: IntakeRules, out: _Collector) -> ProductRule | None:
+    if req.product is None or not rules.products:
+        return None
+    product = match_product(req.product, rules.products)
+    if product is None:
+        out.add(out.reason(ReasonCode.UNSUPPORTED_PRODUCT, "product", value=req.product,
+                           supported=", ".join(p.name for p in rules.products)))
+    return product
+
+
+def _check_version(req: IntakeRequest, product: ProductRule | None, demanded: bool,
+                   on: dt.date, out: _Collector) -> IntakeRequest:
+    if req.version is None:
+        return req
+    policy = product.versions if product is not None else None
+    parsed = normalize_version(req.version)
+    if parsed is None:
+        if demanded or policy is not None:
+            out.add(out.reason(ReasonCode.UNKNOWN_VERSION, "version", value=req.version))
+        else:
+            out.flag(FlagCode.IGNORED_INVALID_VALUE, "version", value=req.version,
+                     code=str(ReasonCode.UNKNOWN_VERSION))
+        return req
+    req = dataclasses.replace(req, version_normalized=parsed.text)
+    if policy is None or product is None:
+        return req
+    for verdict in judge_version(parsed.version, policy, on):
+        extra = {"supported": policy.supported, "current": policy.current}
+        if verdict.rule == "end_of_support":
+            extra["end_of_support"] = verdict.detail
+        out.add(out.reason(
+            ReasonCode.UNSUPPORTED_VERSION, "version", value=req.version, version=req.version,
+            normalized=parsed.text, product=product.name, rule=verdict.rule, **extra,
+        ))
+    return req

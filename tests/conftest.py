@@ -63,6 +63,8 @@ def base_document(redmine: RedmineUnderTest, *, admin: bool = True, **sections) 
         "language": "en",
         "redmine": {"url": redmine.url, "api_key": "${TEST_REDMINE_API_KEY}", "keep_alive": False},
         "scope": {"projects": "all", "trackers": ["Support"]},
+        "calendars": {"office": {"timezone": "Europe/Moscow",
+                                 "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
         "policy": {
             "calendar": "office",
             "tiers": [{"name": "standard", "when": {}}],
@@ -84,3 +86,29 @@ def redmine_env(redmine, monkeypatch) -> dict:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+@pytest.fixture(scope="session")
+def provisioned(redmine, tmp_path_factory) -> None:
+    """The bridge's fields with their default names, enabled for all projects (once)."""
+    from click.testing import CliRunner
+
+    from redmine_sla_bridge.entrypoints.cli import cli
+
+    document = base_document(redmine)
+    document["redmine"]["api_key"] = redmine.api_key
+    document["redmine"]["admin"] = {"login": redmine.admin_login, "password": redmine.admin_password}
+    # Every tier and priority any test uses must be a value of the list fields.
+    document["policy"]["tiers"] = [{"name": name, "when": {"partner": True}}
+                                   for name in PROVISIONED_TIERS[:-1]]
+    document["policy"]["tiers"].append({"name": PROVISIONED_TIERS[-1], "when": {}})
+    document["policy"]["priority"]["levels"] = list(PROVISIONED_PRIORITIES)
+    document["policy"]["priority"]["default_impact"] = PROVISIONED_PRIORITIES[-1]
+    path = write_config(tmp_path_factory.mktemp("provision") / "bridge.yaml", document)
+    result = CliRunner().invoke(cli, ["provision", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+
+
+PROVISIONED_TIERS = ("partner", "premium", "trial", "update", "standard", "basic", "warranty",
+                     "individual", "subscription", "demo", "none", "other")
+PROVISIONED_PRIORITIES = ("P1", "P2", "P3", "P4")

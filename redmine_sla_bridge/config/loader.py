@@ -157,6 +157,7 @@ def validate_document(data: Any, *, source: str, text: str | None = None,
         raise ConfigError(source, issues) from None
     if issues:
         raise ConfigError(source, issues)
+    config._base_dir = base_dir or Path.cwd()
     return config
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from redmine_sla_bridge.config.base import StrictModel
+from redmine_sla_bridge.config.calendars import CalendarConfig
+from redmine_sla_bridge.config.intake import IntakeConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.types import Text
 
@@ -68,6 +72,7 @@ class FieldNames(StrictModel):
     sla_state: Text = "SLA state"
     first_response_due: Text = "First response due"
     resolution_due: Text = "Resolution due"
+    first_response_at: Text = "First response at"
     contact_name: Text = "Contact name"
     contact_email: Text = "Contact email"
     contact_phone: Text = "Contact phone"
@@ -91,10 +96,59 @@ class FieldNames(StrictModel):
 class StatusNames(StrictModel):
     """Redmine status names the bridge moves issues to or reads pauses from."""
 
-    rejected: Text = "Rejected"
+    rejected: Text = Field(default="Rejected", description="Where the intake gate sends refused requests.")
     closed: Text = "Closed"
-    reopened: Text = "New"
-    paused: list[Text] = Field(default_factory=lambda: ["Feedback"])
+    reopened: Text = Field(default="New", description="Where a reopened request goes.")
+    paused: list[Text] = Field(
+        default_factory=lambda: ["Feedback"],
+        description="While an issue is in one of these, the SLA clock stops (waiting for the customer).",
+    )
+    done: list[Text] = Field(
+        default_factory=lambda: ["Resolved", "Closed"],
+        description="Entering one of these meets the resolution target.",
+    )
+
+
+class PollingConfig(StrictModel):
+    """Polling works on any Redmine without a plugin; with webhooks it is the safety net."""
+
+    enabled: bool = True
+    interval_seconds: int = Field(default=60, ge=5, le=86400)
+    initial_lookback_hours: float = Field(
+        default=24, ge=0,
+        description="On the very first poll (no cursor yet), pick up issues updated this "
+        "long ago; older issues are left alone.",
+    )
+
+    @property
+    def initial_lookback(self) -> timedelta:
+        return timedelta(hours=self.initial_lookback_hours)
+
+
+class SlaConfig(StrictModel):
+    at_risk_share: float = Field(
+        default=0.75, gt=0, lt=1,
+        description="A target is at risk once this share of its working time is used.",
+    )
+
+
+class NoticesConfig(StrictModel):
+    templates: dict[Literal["ru", "en"], dict[Text, Text]] = Field(
+        default_factory=dict,
+        description="Overrides of the acknowledgement and lifecycle texts, per language "
+        "(keys: see redmine_sla_bridge.domain.notices.DEFAULTS).",
+    )
+
+    @field_validator("templates")
+    @classmethod
+    def _known_keys(cls, value):
+        from redmine_sla_bridge.domain.notices import DEFAULTS
+
+        for language, overrides in value.items():
+            unknown = sorted(set(overrides) - set(DEFAULTS[language]))
+            if unknown:
+                raise ValueError(f"unknown template keys for {language}: {', '.join(unknown)}")
+        return value
 
 
 class StoreConfig(StrictModel):
@@ -116,4 +170,42 @@ class BridgeConfig(StrictModel):
     fields: FieldNames = Field(default_factory=FieldNames)
     statuses: StatusNames = Field(default_factory=StatusNames)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    polling: PollingConfig = Field(default_factory=PollingConfig)
+    sla: SlaConfig = Field(default_factory=SlaConfig)
+    notices: NoticesConfig = Field(default_factory=NoticesConfig)
+    calendars: dict[Text, CalendarConfig] = Field(
+        default_factory=dict,
+        description='Working calendars by name; "24x7" (always open) is built in.',
+    )
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
     policy: PolicyConfig
+
+    _base_dir: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _calendars_exist(self) -> BridgeConfig:
+        known = set(self.calendars) | {"24x7"}
+        missing = sorted(self.policy.referenced_calendars() - known)
+        if missing:
+            raise ValueError(
+                f"policy uses calendar(s) {', '.join(map(repr, missing))} that `calendars` "
+                f"does not define (defined: {', '.join(sorted(known))})"
+            )
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """The folder of the config file: relative paths in the config start here."""
+        return self._base_dir or Path.cwd()
+
+    def warnings(self, today: date) -> list[str]:
+        """What works but an admin should know: calendars used beyond their official data
+        (deadlines run up to a year ahead, so this year and the next are checked)."""
+        from redmine_sla_bridge.service.runtime import build_schedules
+
+        out = []
+        for name, schedule in build_schedules(self).items():
+            if name in self.calendars:
+                gaps = schedule.data_gaps(today.year, today.year + 1)
+                out += [f"calendars.{name}: {gap}" for gap in gaps]
+        return out

@@ -34,8 +34,18 @@ def cli() -> None:
 @click.argument("config_file", type=click.Path(dir_okay=False))
 def check_config(config_file: str) -> None:
     """Validate a config file: prints OK and warnings, or every error (exit 2)."""
+    import datetime as dt
+
+    from redmine_sla_bridge.adapters.customers import CustomerDirectoryError
+    from redmine_sla_bridge.service.runtime import load_customers
+
     config = _load(config_file)
-    for warning in config.warnings():
+    try:
+        load_customers(config, config.base_dir)
+    except (CustomerDirectoryError, OSError) as exc:
+        click.echo(f"{config_file}: policy.customers: {exc}", err=True)
+        sys.exit(2)
+    for warning in config.warnings(dt.date.today()):
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"OK: {config_file}")
 
@@ -113,6 +123,101 @@ def provision(config_path: str, dry_run: bool) -> None:
                    + "; ".join(a.describe() for a in remaining), err=True)
         sys.exit(1)
     click.echo(f"done: {len(actions)} change(s) applied and verified")
+
+
+def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bool = True):
+    from redmine_sla_bridge.adapters.customers import CustomerDirectoryError
+    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.service.runtime import Runtime
+
+    config = _load(config_path)
+    try:
+        store = Store.from_url(config.store.url, base_dir=config.base_dir) if with_redmine else None
+        return Runtime(config, base_dir=config.base_dir, store=store,
+                       customers=Path(customers) if customers else None)
+    except (CustomerDirectoryError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, required=True,
+              help="Run one full pass and exit (for cron and tests).")
+def sync(config_path: str, once: bool) -> None:
+    """Poll Redmine, process every pending event, and exit."""
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineError
+    from redmine_sla_bridge.service.sync import sync_once
+
+    rt = _runtime(config_path)
+    try:
+        report = sync_once(rt)
+    except RedmineError as exc:
+        click.echo(f"error: Redmine: {exc} (events are kept; run again later)", err=True)
+        sys.exit(1)
+    if report.poll is not None:
+        click.echo(f"polled: {report.poll.seen} issue(s) seen, {report.poll.enqueued} new event(s)")
+    drained = report.drain
+    click.echo(f"processed: {drained.processed}, retried: {drained.retried}, dead: {drained.dead}")
+    for outcome in drained.outcomes:
+        if outcome.action != "unchanged":
+            click.echo(f"  #{outcome.issue_id}: {outcome.action} {outcome.detail}")
+    if drained.redmine_down:
+        click.echo("warning: Redmine was unavailable; pending events are kept for retry", err=True)
+        sys.exit(1)
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--customers", type=click.Path(dir_okay=False, exists=True),
+              help="Use this customer directory instead of the config's.")
+@click.option("--request", "request_file", required=True, type=click.File("rb"),
+              help="Request document (JSON), or - for standard input.")
+def simulate(config_path: str, customers: str | None, request_file) -> None:
+    """Run the whole decision on a request without Redmine; print one JSON object."""
+    import datetime as dt
+
+    from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
+    from redmine_sla_bridge.domain.request_decision import decide_request
+
+    rt = _runtime(config_path, customers=customers, with_redmine=False)
+    try:
+        document = json.loads(request_file.read())
+        request = IntakeRequest.from_dict(document)
+    except ValueError as exc:
+        detail = exc.to_dict() if isinstance(exc, IntakeRequestError) else {"error": str(exc)}
+        click.echo(json.dumps({"error": "the request is not a valid request document", **detail},
+                              ensure_ascii=False), err=True)
+        sys.exit(2)
+    if request.created_at is not None and request.created_at.tzinfo is None:
+        click.echo("error: created_at needs a UTC offset, e.g. 2026-03-02T10:00:00+03:00", err=True)
+        sys.exit(2)
+    decision = decide_request(request, rt.rules, received_at=dt.datetime.now(dt.timezone.utc))
+    click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+
+
+@cli.command("dead-letters")
+@CONFIG_OPTION
+@click.option("--requeue", "requeue_id", type=int, help="Put this dead event back in the inbox.")
+def dead_letters(config_path: str, requeue_id: int | None) -> None:
+    """List events that could not be processed, with the reason; or requeue one."""
+    import datetime as dt
+
+    from redmine_sla_bridge.adapters.store import Store
+
+    config = _load(config_path)
+    store = Store.from_url(config.store.url, base_dir=config.base_dir)
+    if requeue_id is not None:
+        if not store.requeue_dead(requeue_id, dt.datetime.now(dt.timezone.utc)):
+            click.echo(f"error: no dead event {requeue_id}", err=True)
+            sys.exit(1)
+        click.echo(f"requeued event {requeue_id}")
+        return
+    letters = store.dead_letters()
+    if not letters:
+        click.echo("no dead letters")
+    for letter in letters:
+        click.echo(f"{letter.id}\tissue #{letter.issue_id}\t{letter.source}\t{letter.reason}")
 
 
 @cli.group("dev-redmine")

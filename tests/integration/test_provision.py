@@ -13,7 +13,7 @@ pytestmark = pytest.mark.redmine
 
 FIELD_KEYS = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "contact_name", "contact_email", "contact_phone", "contact_position",
+    "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone", "contact_position",
     "organization", "inn", "product", "product_version", "contract_number", "impact",
     "request_type",
 )

@@ -32,6 +32,7 @@ _DESCRIPTIONS = {
     "sla_state": "SLA clock: on track, at risk, breached, paused, met (set by redmine-sla-bridge)",
     "first_response_due": "First-response deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
     "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
+    "first_response_at": "When support first answered publicly (set by redmine-sla-bridge)",
     "impact": "Impact stated by the requester (P1 down ... P4 enhancement)",
     "request_type": "Kind of request: error, information, proposal",
 }
@@ -59,7 +60,7 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
     ]
     specs += [
         FieldSpec(key, getattr(names, key), "string", description=_DESCRIPTIONS[key])
-        for key in ("first_response_due", "resolution_due")
+        for key in ("first_response_due", "resolution_due", "first_response_at")
     ]
     specs += [
         FieldSpec(key, getattr(names, key), "string", searchable=True,

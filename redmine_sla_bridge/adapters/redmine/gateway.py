@@ -149,6 +149,10 @@ class RedmineGateway:
         params = {"include": "journals"} if journals else {}
         return self._get(f"/issues/{int(issue_id)}.json", **params)["issue"]
 
+    def find_issues(self, **filters) -> list[dict[str, Any]]:
+        """One page of /issues.json (filters as Redmine query params, e.g. limit)."""
+        return self._get("/issues.json", **filters)["issues"]
+
     def iter_issues(self, page_size: int = 100, **filters) -> Iterator[dict[str, Any]]:
         """Page through /issues.json with offset/limit (filters as Redmine query params)."""
         offset = 0

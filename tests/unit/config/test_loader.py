@@ -10,6 +10,11 @@ from redmine_sla_bridge.config.loader import ConfigError, load_config
 
 
 MINIMAL_POLICY = """\
+calendars:
+  office:
+    timezone: Europe/Moscow
+    week: {mon-fri: [["09:00", "18:00"]]}
+    holidays: RU
 policy:
   calendar: office
   tiers:
@@ -62,7 +67,7 @@ def test_every_problem_is_listed_not_only_the_first(tmp_path):
 
 def test_missing_section_is_named(tmp_path):
     issues = _issues(_write(tmp_path, "language: en\n", policy=False))
-    assert set(issues) == {"redmine", "policy"}
+    assert set(issues) == {"redmine", "policy"}  # calendars are optional
     assert issues["redmine"].message == "required key is missing"
 
 
@@ -112,3 +117,46 @@ def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nope.yaml")
     assert "cannot read the file" in info.value.render()
+
+
+def test_an_unquoted_time_is_reported_with_a_hint_to_quote_it(tmp_path):
+    # PyYAML reads 18:00 unquoted as the base-60 integer 1080.
+    path = _write(tmp_path, """\
+        redmine: {url: http://r, api_key: k}
+        """, policy=False)
+    path.write_text(path.read_text() + textwrap.dedent("""\
+        calendars:
+          office:
+            timezone: Europe/Moscow
+            week:
+              mon-fri: [["09:00", 18:00]]
+            holidays: RU
+        policy:
+          calendar: office
+          tiers: [{name: everyone, when: {}}]
+          priority: {mode: impact, default_impact: P3}
+        """))
+    issues = _issues(path)
+    (where,) = [p for p in issues if p.startswith("calendars.office.week")]
+    assert "quote" in issues[where].message and '"18:00"' in issues[where].message
+    assert issues[where].line == 6
+
+
+def test_a_policy_naming_an_undefined_calendar_is_refused(tmp_path):
+    path = _write(tmp_path, """\
+        redmine: {url: http://r, api_key: k}
+        """)
+    path.write_text(path.read_text().replace("  office:", "  elsewhere:"))
+    issues = _issues(path)
+    assert "calendar(s) 'office'" in issues[""].message
+
+
+def test_check_config_warns_about_years_without_official_data(tmp_path):
+    from redmine_sla_bridge.config.loader import load_config as load
+    import datetime as dt
+
+    config = load(_write(tmp_path, "redmine: {url: http://r, api_key: k}\n"), env={})
+    assert config.warnings(dt.date(2026, 5, 1)) == []
+    warnings = config.warnings(dt.date(2027, 5, 1))
+    assert warnings and all(w.startswith("calendars.office: ") for w in warnings)
+    assert any("2028" in w for w in warnings)

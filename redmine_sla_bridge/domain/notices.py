@@ -1,0 +1,92 @@
+"""Texts the bridge posts to the customer (public notes and emails), in Russian and English.
+
+Templates use `string.Template` names; a config may override any key per language
+(`notices.templates`). The intake gate's rejection texts live with the gate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from string import Template
+
+DEFAULTS: dict[str, dict[str, str]] = {
+    "ru": {
+        "registration_number": "№$issue_id",
+        "ack.subject": "Обращение $number зарегистрировано",
+        "ack.header": "Ваше обращение зарегистрировано под номером $number. "
+        "Пожалуйста, указывайте этот номер во всей дальнейшей переписке.",
+        "ack.priority": "Приоритет: $priority.",
+        "ack.tier": "Уровень обслуживания: $tier.",
+        "ack.deadline.acknowledgement": "Срок обработки: до $due.",
+        "ack.deadline.first_response": "Срок первого ответа: до $due.",
+        "ack.deadline.resolution": "Срок решения: до $due.",
+        "ack.unlimited.first_response": "Срок первого ответа регламентом не ограничен.",
+        "ack.unlimited.resolution": "Срок решения регламентом не ограничен.",
+        "ack.timezone": "Время указано по часовому поясу $timezone.",
+        "ack.entitlements": "Вам доступно: $entitlements.",
+        "rejected.subject": "Обращение $number не может быть принято",
+        "closed.subject": "Обращение $number закрыто",
+        "reopened.note": "Обращение $number возобновлено по вашему ответу.",
+    },
+    "en": {
+        "registration_number": "#$issue_id",
+        "ack.subject": "Request $number registered",
+        "ack.header": "Your request is registered as $number. "
+        "Please quote this number in all further correspondence.",
+        "ack.priority": "Priority: $priority.",
+        "ack.tier": "Service level: $tier.",
+        "ack.deadline.acknowledgement": "Processed by: $due.",
+        "ack.deadline.first_response": "First response by: $due.",
+        "ack.deadline.resolution": "Resolution by: $due.",
+        "ack.unlimited.first_response": "The regulation sets no limit on the first response.",
+        "ack.unlimited.resolution": "The regulation sets no limit on the resolution.",
+        "ack.timezone": "Times are in the $timezone time zone.",
+        "ack.entitlements": "Your entitlements: $entitlements.",
+        "rejected.subject": "Request $number cannot be accepted",
+        "closed.subject": "Request $number closed",
+        "reopened.note": "Request $number is reopened by your reply.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class NoticeTexts:
+    language: str
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+    def get(self, key: str, **params: object) -> str:
+        template = self.overrides.get(key, DEFAULTS[self.language][key])
+        return Template(template).safe_substitute({k: str(v) for k, v in params.items()})
+
+    def number(self, issue_id: int) -> str:
+        return self.get("registration_number", issue_id=issue_id)
+
+
+def format_due(moment: dt.datetime) -> str:
+    """Deadlines are shown in the calendar's own zone, to the minute."""
+    return moment.strftime("%d.%m.%Y %H:%M")
+
+
+def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: str | None,
+                    deadlines: Mapping[str, dt.datetime | None], timezone: str,
+                    entitlements: tuple[str, ...] = ()) -> str:
+    """BA-4/BA-6: the registration number, the priority and the deadlines."""
+    number = texts.number(issue_id)
+    lines = [texts.get("ack.header", number=number), "", texts.get("ack.priority", priority=priority)]
+    if tier:
+        lines.append(texts.get("ack.tier", tier=tier))
+    for kind in ("acknowledgement", "first_response", "resolution"):
+        if kind not in deadlines:
+            continue
+        due = deadlines[kind]
+        if due is not None:
+            lines.append(texts.get(f"ack.deadline.{kind}", due=format_due(due)))
+        elif kind != "acknowledgement":
+            lines.append(texts.get(f"ack.unlimited.{kind}"))
+    if any(deadlines.values()):
+        lines.append(texts.get("ack.timezone", timezone=timezone))
+    if entitlements:
+        lines.append(texts.get("ack.entitlements", entitlements=", ".join(entitlements)))
+    return "\n".join(lines)

@@ -112,3 +112,33 @@ def provisioned(redmine, tmp_path_factory) -> None:
 PROVISIONED_TIERS = ("partner", "premium", "trial", "update", "standard", "basic", "warranty",
                      "individual", "subscription", "demo", "none", "other")
 PROVISIONED_PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+@pytest.fixture()
+def make_runtime(redmine, redmine_env, provisioned, tmp_path):
+    """Build a Runtime from a config document (a fresh store per call) and an injected clock."""
+    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.config.loader import load_config
+    from redmine_sla_bridge.service.runtime import Runtime
+
+    made = []
+
+    def make(document: dict | None = None, *, clock=None, name: str = "bridge", **kwargs):
+        document = document or base_document(redmine)
+        document.setdefault("store", {"url": f"sqlite:///{tmp_path / (name + '.sqlite3')}"})
+        path = write_config(tmp_path / f"{name}.yaml", document)
+        config = load_config(path)
+        store = Store.from_url(config.store.url, base_dir=config.base_dir)
+        rt = Runtime(config, base_dir=config.base_dir, store=store,
+                     gateway=redmine.gateway(), **({"clock": clock} if clock else {}), **kwargs)
+        made.append(rt)
+        return rt
+
+    yield make
+    for rt in made:
+        rt.store.close()
+
+
+@pytest.fixture()
+def support_tracker(gateway) -> int:
+    return next(t["id"] for t in gateway.trackers() if t["name"] == "Support")

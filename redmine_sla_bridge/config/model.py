@@ -125,6 +125,24 @@ class PollingConfig(StrictModel):
         return timedelta(hours=self.initial_lookback_hours)
 
 
+class WebhooksConfig(StrictModel):
+    """`POST /webhooks/redmine`. Redmine 7 native webhooks are signed with `secret`
+    (HMAC-SHA256); the suer/redmine_webhook plugin cannot sign, so its URL carries
+    `?token=<token>` (or the X-Bridge-Token header)."""
+
+    secret: SecretStr | None = None
+    token: SecretStr | None = None
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=64 * 1_048_576)
+
+
+class IntakeApiConfig(StrictModel):
+    """`POST /api/v1/requests`: the "request from the product's web interface" channel."""
+
+    token: SecretStr = Field(description="Bearer token clients must send.")
+    project: Text = Field(description="Identifier of the project new issues go to.")
+    tracker: Text = "Support"
+
+
 class SlaConfig(StrictModel):
     at_risk_share: float = Field(
         default=0.75, gt=0, lt=1,
@@ -171,6 +189,8 @@ class BridgeConfig(StrictModel):
     statuses: StatusNames = Field(default_factory=StatusNames)
     store: StoreConfig = Field(default_factory=StoreConfig)
     polling: PollingConfig = Field(default_factory=PollingConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    intake_api: IntakeApiConfig | None = None
     sla: SlaConfig = Field(default_factory=SlaConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(

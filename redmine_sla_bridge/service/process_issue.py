@@ -194,12 +194,13 @@ class _IssueState:
                        decision)
 
     def _acknowledged_at(self) -> dt.datetime | None:
-        """When the bridge accepted the request: its last write that set the SLA state."""
+        """When the bridge accepted the request: its last write that set the SLA state,
+        or the creation itself when the bridge created the issue with its SLA (intake API)."""
         at = None
         for change in self.history.field_changes:
             if change.name == "cf:sla_state" and change.role is Role.BRIDGE and not change.old:
                 at = change.at
-        return at
+        return at or self.history.created_at
 
     def _read(self, decision: RequestDecision, acknowledged_at) -> ClockReading:
         return read_clock(self.history, start=decision.start, targets=decision.policy.targets,
@@ -207,17 +208,7 @@ class _IssueState:
                           now=self.now, acknowledged_at=acknowledged_at)
 
     def _sla_values(self, decision: RequestDecision, reading: ClockReading) -> dict[str, str | None]:
-        zone = ZoneInfo(self.rt.rules.timezone)
-        first = self.history.first_public_note(Role.SUPPORT)
-        return {
-            "tier": decision.policy.tier,
-            "license_status": str(decision.policy.license_status.value),
-            "sla_priority": decision.policy.priority,
-            "sla_state": str(reading.state),
-            "first_response_due": _fmt(reading.due(TargetKind.FIRST_RESPONSE), zone),
-            "resolution_due": _fmt(reading.due(TargetKind.RESOLUTION), zone),
-            "first_response_at": _fmt(first.at if first else None, zone),
-        }
+        return sla_values(self.rt, decision, self.history, reading)
 
     # -- side channels ------------------------------------------------------------------
 
@@ -239,6 +230,22 @@ class _IssueState:
             return
         text = "\n".join(f"* {f.message}" for f in flags)
         self.rt.gateway.update_issue(self.issue_id, notes=text, private_notes=True)
+
+
+def sla_values(rt, decision: RequestDecision, history: IssueHistory,
+               reading: ClockReading) -> dict[str, str | None]:
+    """The SLA custom fields of an issue, as the engineer sees them."""
+    zone = ZoneInfo(rt.rules.timezone)
+    first = history.first_public_note(Role.SUPPORT)
+    return {
+        "tier": decision.policy.tier,
+        "license_status": str(decision.policy.license_status.value),
+        "sla_priority": decision.policy.priority,
+        "sla_state": str(reading.state),
+        "first_response_due": _fmt(reading.due(TargetKind.FIRST_RESPONSE), zone),
+        "resolution_due": _fmt(reading.due(TargetKind.RESOLUTION), zone),
+        "first_response_at": _fmt(first.at if first else None, zone),
+    }
 
 
 def _paths(found: tuple[str, ...]) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from redmine_sla_bridge.adapters.customers import load_customer_file
-from redmine_sla_bridge.adapters.redmine.fields import FieldSpec, specs_for_config
+from redmine_sla_bridge.adapters.redmine.fields import FieldMap, FieldSpec, specs_for_config
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.domain.calendar import CalendarSpec, build_schedule
 from redmine_sla_bridge.domain.lifecycle.clock import ClockRules
@@ -93,6 +93,7 @@ class Runtime:
         self.clock = clock
         self.texts = NoticeTexts(config.language, config.notices.templates.get(config.language, {}))
         self._facts: RedmineFacts | None = None
+        self._project_fields: dict[str, tuple[dict, FieldMap]] = {}
         self._lock = threading.Lock()
 
     @cached_property
@@ -128,6 +129,14 @@ class Runtime:
             project_ids=None if self.config.scope.projects == "all" else frozenset(
                 self.gateway.project(p)["id"] for p in self.config.scope.projects),
         )
+
+    def project_fields(self, identifier: str) -> tuple[dict, FieldMap]:
+        """A project and the map of the bridge's fields enabled in it (read once)."""
+        if identifier not in self._project_fields:
+            project = self.gateway.project(identifier)
+            self._project_fields[identifier] = (
+                project, FieldMap.resolve(self.specs, project.get("issue_custom_fields") or ()))
+        return self._project_fields[identifier]
 
     def status_id(self, name: str) -> int:
         try:

@@ -1,0 +1,120 @@
+"""The Flask application: webhook receiver, intake API, health endpoints.
+
+Request handlers only authenticate, validate and store: accepting a webhook means it is
+durably in the inbox (202), and the work happens in the inbox worker. Every malformed
+input gets a 4xx with a JSON reason; nothing a client sends can produce a 5xx.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
+from redmine_sla_bridge.service.inbox import enqueue_issue
+
+log = logging.getLogger(__name__)
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def create_app(rt) -> Flask:
+    """Build the app around a Runtime (see `service.runtime`)."""
+    app = Flask("redmine_sla_bridge")
+    config = rt.config
+    app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
+    app.extensions["bridge_runtime"] = rt
+    secret = _secret(config.webhooks.secret)
+    token = _secret(config.webhooks.token)
+
+    def error(status: int, message: str, **extra) -> tuple[Response, int]:
+        return jsonify({"error": message, **extra}), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        return error(exc.code or 500, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        # A bug or the store being unwritable: the client must retry (Redmine does).
+        log.exception("request failed")
+        return error(503, "the bridge could not store the request; retry later")
+
+    def json_body_required():
+        if request.content_length is not None and request.content_length > config.webhooks.max_body_bytes:
+            return error(413, "body too large")
+        if request.mimetype != "application/json":
+            return error(415, "expected Content-Type: application/json")
+        return None
+
+    @app.post("/webhooks/redmine")
+    def webhook():
+        problem = json_body_required()
+        if problem:
+            return problem
+        body = request.get_data(cache=False)
+        try:
+            hint = parse_webhook(body, request.headers, secret=secret, token=token,
+                                 url_token=request.args.get("token"))
+        except WebhookRejected as exc:
+            return error(exc.status, exc.message)
+        stored = enqueue_issue(rt.store, hint.source, hint.issue_id, rt.clock(),
+                               journal_id=hint.journal_id, delivery_id=hint.delivery_id,
+                               payload=body.decode("utf-8", "replace"))
+        return jsonify({"accepted": True, "duplicate": not stored, "issue_id": hint.issue_id}), 202
+
+    @app.post("/api/v1/requests")
+    def intake_request():
+        from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected, RedmineUnavailable
+        from redmine_sla_bridge.service.intake_api import submit_request
+
+        api = config.intake_api
+        if api is None:
+            return error(404, "the intake API is not enabled (config: intake_api)")
+        presented = request.headers.get("Authorization", "")
+        expected = "Bearer " + api.token.get_secret_value()
+        if not hmac.compare_digest(presented.encode(), expected.encode()):
+            return error(401, "missing or wrong bearer token")
+        problem = json_body_required()
+        if problem:
+            return problem
+        try:
+            document = json.loads(request.get_data(cache=False))
+        except (ValueError, UnicodeDecodeError):
+            return error(400, "the body is not valid JSON")
+        try:
+            answer = submit_request(rt, document)
+        except RedmineUnavailable:
+            return error(503, "Redmine is unavailable; nothing was created, retry later")
+        except RedmineRejected as exc:
+            log.error("Redmine refused the new issue: %s", exc)
+            return error(502, "Redmine refused the new issue; the bridge's admin must check it")
+        return jsonify(answer.body), answer.status
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz():
+        checks = {}
+        try:
+            rt.store.pending_count()
+            checks["store"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["store"] = f"error: {type(exc).__name__}"
+        try:
+            rt.gateway.current_user()
+            checks["redmine"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redmine"] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        return jsonify({"ready": ready, "checks": checks}), 200 if ready else 503
+
+    return app

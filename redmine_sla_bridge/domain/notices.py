@@ -19,7 +19,6 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "Пожалуйста, указывайте этот номер во всей дальнейшей переписке.",
         "ack.priority": "Приоритет: $priority.",
         "ack.tier": "Уровень обслуживания: $tier.",
-        "ack.deadline.acknowledgement": "Срок обработки: до $due.",
         "ack.deadline.first_response": "Срок первого ответа: до $due.",
         "ack.deadline.resolution": "Срок решения: до $due.",
         "ack.unlimited.first_response": "Срок первого ответа регламентом не ограничен.",
@@ -37,7 +36,6 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "Please quote this number in all further correspondence.",
         "ack.priority": "Priority: $priority.",
         "ack.tier": "Service level: $tier.",
-        "ack.deadline.acknowledgement": "Processed by: $due.",
         "ack.deadline.first_response": "First response by: $due.",
         "ack.deadline.resolution": "Resolution by: $due.",
         "ack.unlimited.first_response": "The regulation sets no limit on the first response.",
@@ -77,13 +75,14 @@ def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: s
     lines = [texts.get("ack.header", number=number), "", texts.get("ack.priority", priority=priority)]
     if tier:
         lines.append(texts.get("ack.tier", tier=tier))
-    for kind in ("acknowledgement", "first_response", "resolution"):
+    # The acknowledgement target is met by this very note, so only the others are shown.
+    for kind in ("first_response", "resolution"):
         if kind not in deadlines:
             continue
         due = deadlines[kind]
         if due is not None:
             lines.append(texts.get(f"ack.deadline.{kind}", due=format_due(due)))
-        elif kind != "acknowledgement":
+        else:
             lines.append(texts.get(f"ack.unlimited.{kind}"))
     if any(deadlines.values()):
         lines.append(texts.get("ack.timezone", timezone=timezone))

@@ -17,7 +17,7 @@ from typing import Any
 
 from redmine_sla_bridge.adapters.customers import load_customer_file
 from redmine_sla_bridge.adapters.redmine.fields import FieldMap, FieldSpec, specs_for_config
-from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineRejected
 from redmine_sla_bridge.domain.calendar import CalendarSpec, build_schedule
 from redmine_sla_bridge.domain.lifecycle.clock import ClockRules
 from redmine_sla_bridge.domain.notices import NoticeTexts
@@ -131,11 +131,33 @@ class Runtime:
         )
 
     def project_fields(self, identifier: str) -> tuple[dict, FieldMap]:
-        """A project and the map of the bridge's fields enabled in it (read once)."""
+        """A project and the ids of the bridge's fields, for creating issues (read once).
+
+        Ids come from /custom_fields.json when the API key may read it (an admin's);
+        otherwise from the fields enabled in the project (provisioned with a project
+        list), or from an existing issue of the project.
+        """
         if identifier not in self._project_fields:
             project = self.gateway.project(identifier)
-            self._project_fields[identifier] = (
-                project, FieldMap.resolve(self.specs, project.get("issue_custom_fields") or ()))
+            sources = [lambda: self.gateway.custom_fields(),
+                       lambda: project.get("issue_custom_fields") or (),
+                       lambda: next(iter(self.gateway.find_issues(
+                           project_id=project["id"], status_id="*", limit=1)), {}).get(
+                           "custom_fields") or ()]
+            problem = None
+            for source in sources:
+                try:
+                    fields = FieldMap.resolve(self.specs, source())
+                except (KeyError, RedmineRejected) as exc:
+                    problem = exc
+                    continue
+                self._project_fields[identifier] = (project, fields)
+                break
+            else:
+                raise LookupError(
+                    f"cannot find the ids of the bridge's custom fields for project "
+                    f"{identifier!r} ({problem}); run `provision` with scope.projects listing it"
+                )
         return self._project_fields[identifier]
 
     def status_id(self, name: str) -> int:

@@ -1,9 +1,9 @@
 """Working-time arithmetic on one calendar: deadlines, elapsed time, opening hours.
 
 Pure: no clock reads, no I/O. Callers pass aware datetimes; results are aware datetimes
-in the calendar's zone. Instants are handled as integer epoch microseconds (exact) and
-each local year of open intervals is built on first use and cached, so a deadline is
-two bisections however far away it is (until `LAST_YEAR`).
+in the calendar's zone. Instants are handled as integer epoch microseconds (exact).
+Each local year of open intervals is built on first use and cached with running totals,
+so a deadline costs two bisections plus one step per year boundary crossed.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ the median over repeats of the mean time per call in one pass over all starts (t
 single 2-us calls would mostly measure the timer). The year caches are warmed first;
 their one-off build time is printed separately.
 
-businesstimedelta (install it into the venv only; it is not a project dependency) has no
+businesstimedelta (`pip install -e ".[bench]"`; not a run-time dependency) has no
 working Saturdays or short days, so its answers differ on some starts; the count of
 agreeing answers shows the two otherwise do the same job.
 """

@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.calendars import CalendarConfig
 from redmine_sla_bridge.config.intake import IntakeConfig
+from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.types import Text
 
@@ -192,6 +193,7 @@ class BridgeConfig(StrictModel):
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     intake_api: IntakeApiConfig | None = None
     sla: SlaConfig = Field(default_factory=SlaConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(
         default_factory=dict,

@@ -130,10 +130,13 @@ def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bo
     from redmine_sla_bridge.adapters.store import Store
     from redmine_sla_bridge.service.runtime import Runtime
 
+    from redmine_sla_bridge.adapters.notify import build_notifier
+
     config = _load(config_path)
     try:
         store = Store.from_url(config.store.url, base_dir=config.base_dir) if with_redmine else None
-        return Runtime(config, base_dir=config.base_dir, store=store,
+        notifier = build_notifier(config.notify, store) if store is not None else None
+        return Runtime(config, base_dir=config.base_dir, store=store, notifier=notifier,
                        customers=Path(customers) if customers else None)
     except (CustomerDirectoryError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)

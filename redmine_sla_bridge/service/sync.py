@@ -13,9 +13,13 @@ from redmine_sla_bridge.service.poll import PollReport, poll
 class SyncReport:
     poll: PollReport | None
     drain: DrainReport
+    mail: object | None = None
 
 
 def sync_once(rt) -> SyncReport:
     polled = poll(rt) if rt.config.polling.enabled else None
     drained = drain(rt)
-    return SyncReport(polled, drained)
+    # Mail goes out after Redmine is updated and apart from it: an SMTP outage delays
+    # notices, never the issue.
+    mail = rt.notifier.deliver_due(rt.clock()) if rt.notifier is not None else None
+    return SyncReport(polled, drained, mail)

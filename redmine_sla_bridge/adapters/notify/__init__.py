@@ -16,11 +16,10 @@ from .notifier import (
     NullNotifier,
     build_notifier,
 )
-from .smtp import DEFAULT_PORTS, SmtpFailure, SmtpSession, SmtpTransport
+from .smtp import SmtpFailure, SmtpSession, SmtpTransport
 
 __all__ = [
     "CHANNEL",
-    "DEFAULT_PORTS",
     "CustomerNotifier",
     "DeliveryReport",
     "InvalidAddress",

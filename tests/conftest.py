@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from dataclasses import dataclass
@@ -142,3 +143,45 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
 @pytest.fixture()
 def support_tracker(gateway) -> int:
     return next(t["id"] for t in gateway.trackers() if t["name"] == "Support")
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    login: str
+    gateway: RedmineGateway  # acts as this user (admin key + X-Redmine-Switch-User)
+
+
+@pytest.fixture()
+def people(redmine, gateway, project) -> dict[str, Person]:
+    """A customer (Reporter) and an engineer (Developer), members of the test project."""
+    roles = {r["name"]: r["id"] for r in gateway.roles()}
+    out = {}
+    for key, role in (("customer", "Reporter"), ("engineer", "Developer")):
+        login = unique(key[:4])
+        user = gateway.create_user(login, key.capitalize(), login, f"{login}@example.ru",
+                                   "password-" + login)
+        gateway.add_member(project["id"], user["id"], [roles[role]])
+        out[key] = Person(user["id"], login, RedmineGateway(redmine.url, redmine.api_key,
+                                                            keep_alive=False, impersonate=login))
+    return out
+
+
+@pytest.fixture(scope="session")
+def local_redmine(redmine) -> LocalRedmine:
+    return LocalRedmine(port=int(os.environ.get("REDMINE_TEST_PORT", "3000")))
+
+
+def rewrite_times(local: LocalRedmine, issue_id: int, created_on, journals: dict | None = None) -> None:
+    """Move an issue's creation and journals to chosen moments (no API can), so tests of
+    working-time behaviour do not depend on when they run."""
+    def ruby_time(moment) -> str:
+        utc = moment.astimezone(dt.timezone.utc)
+        return f"Time.utc({utc.year}, {utc.month}, {utc.day}, {utc.hour}, {utc.minute}, {utc.second})"
+
+    start = created_on.date().isoformat()
+    script = [f"Issue.where(id: {issue_id}).update_all(created_on: {ruby_time(created_on)}, "
+              f"start_date: Date.parse('{start}'))"]
+    for journal_id, moment in (journals or {}).items():
+        script.append(f"Journal.where(id: {journal_id}).update_all(created_on: {ruby_time(moment)})")
+    local.runner("; ".join(script))

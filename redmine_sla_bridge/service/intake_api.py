@@ -63,7 +63,7 @@ def submit_request(rt, document: Any, now: dt.datetime | None = None) -> ApiAnsw
     }
     due = decision.deadlines.get(TargetKind.RESOLUTION)
     if due is not None:
-        create["due_date"] = due.date().isoformat()
+        create["due_date"] = due.date().isoformat()  # deadlines are in the regulation's zone
     if decision.policy.redmine_priority in rt.facts.priority_ids:
         create["priority_id"] = rt.facts.priority_ids[decision.policy.redmine_priority]
     issue = rt.gateway.create_issue(**create)

@@ -159,9 +159,7 @@ class _IssueState:
                 deadlines={k.value: v for k, v in decision.deadlines.items()},
                 timezone=rt.rules.timezone),
         }
-        due = decision.deadlines.get(TargetKind.RESOLUTION)
-        if due is not None:
-            payload["due_date"] = due.date().isoformat()
+        payload.update(self._due_date(decision.deadlines.get(TargetKind.RESOLUTION)))
         redmine_priority = decision.policy.redmine_priority
         if redmine_priority and redmine_priority in rt.facts.priority_ids:
             payload["priority_id"] = rt.facts.priority_ids[redmine_priority]
@@ -186,12 +184,22 @@ class _IssueState:
         if not changes:
             return Outcome(self.issue_id, "unchanged", str(reading.state), decision)
         payload: dict[str, Any] = {"custom_fields": self.fields.payload(changes)}
-        due = reading.due(TargetKind.RESOLUTION)
-        if due is not None and self.issue.get("due_date") != due.date().isoformat():
-            payload["due_date"] = due.date().isoformat()
+        payload.update(self._due_date(reading.due(TargetKind.RESOLUTION)))
         self.rt.gateway.update_issue(self.issue_id, **payload)
         return Outcome(self.issue_id, "updated", ", ".join(f"{k}={v}" for k, v in changes.items()),
                        decision)
+
+    def _due_date(self, due: dt.datetime | None) -> dict[str, str]:
+        """Redmine's own due date mirrors the resolution deadline, so Redmine's overdue
+        marks and Gantt agree with the SLA. Redmine refuses a due date before the start
+        date (someone may have moved it): then only the SLA field carries the deadline."""
+        if due is None:
+            return {}
+        day = due.astimezone(ZoneInfo(self.rt.rules.timezone)).date().isoformat()
+        start = self.issue.get("start_date")
+        if self.issue.get("due_date") == day or (start and day < start):
+            return {}
+        return {"due_date": day}
 
     def _acknowledged_at(self) -> dt.datetime | None:
         """When the bridge accepted the request: its last write that set the SLA state,

@@ -173,6 +173,18 @@ class RedmineGateway:
             fields["tracker_ids"] = tracker_ids
         return _plain(self._call(self._redmine.project.create, **fields))
 
+    def create_user(self, login: str, firstname: str, lastname: str, mail: str,
+                    password: str) -> dict[str, Any]:
+        return _plain(self._call(self._redmine.user.create, login=login, firstname=firstname,
+                                 lastname=lastname, mail=mail, password=password))
+
+    def add_member(self, project_id: int, user_id: int, role_ids: list[int]) -> None:
+        self._call(self._redmine.project_membership.create, project_id=project_id,
+                   user_id=user_id, role_ids=role_ids)
+
+    def roles(self) -> list[dict[str, Any]]:
+        return self._get("/roles.json")["roles"]
+
     def create_issue(self, **fields) -> dict[str, Any]:
         return _plain(self._call(self._redmine.issue.create, **fields))
 

@@ -11,6 +11,7 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.calendars import CalendarConfig
 from redmine_sla_bridge.config.intake import IntakeConfig
+from redmine_sla_bridge.config.lifecycle import LifecycleConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.types import Text
@@ -194,6 +195,7 @@ class BridgeConfig(StrictModel):
     intake_api: IntakeApiConfig | None = None
     sla: SlaConfig = Field(default_factory=SlaConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(
         default_factory=dict,
@@ -207,10 +209,11 @@ class BridgeConfig(StrictModel):
     @model_validator(mode="after")
     def _calendars_exist(self) -> BridgeConfig:
         known = set(self.calendars) | {"24x7"}
-        missing = sorted(self.policy.referenced_calendars() - known)
+        used = self.policy.referenced_calendars() | self.lifecycle.referenced_calendars()
+        missing = sorted(used - known)
         if missing:
             raise ValueError(
-                f"policy uses calendar(s) {', '.join(map(repr, missing))} that `calendars` "
+                f"policy or lifecycle use calendar(s) {', '.join(map(repr, missing))} that `calendars` "
                 f"does not define (defined: {', '.join(sorted(known))})"
             )
         return self

@@ -27,7 +27,22 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "ack.entitlements": "Вам доступно: $entitlements.",
         "rejected.subject": "Обращение $number не может быть принято",
         "closed.subject": "Обращение $number закрыто",
+        "closed.note": "Обращение $number закрыто, так как $idle. Если вопрос остался, "
+        "просто ответьте на это сообщение до $reopen_until, и мы продолжим работу.",
+        "closed.note.no_window": "Обращение $number закрыто, так как $idle. Если вопрос "
+        "остался, просто ответьте на это сообщение, и мы продолжим работу.",
+        "idle.customer_message": "от вас не было сообщений в течение $after",
+        "idle.support_answer": "после нашего ответа прошло $after без вашего ответа",
+        "idle.status_change": "за $after подтверждения не поступило",
         "reopened.note": "Обращение $number возобновлено по вашему ответу.",
+        "reply.too_late": "Обращение $number уже закрыто, и срок его возобновления истёк. "
+        "Пожалуйста, создайте новое обращение и укажите в нём номер $number.",
+        "development.note": "Ваш вопрос передан в отдел разработки. Ориентировочный срок "
+        "решения: до $due.",
+        "escalation.at_risk": "SLA под угрозой: $targets. Использовано $share% времени.",
+        "escalation.breached": "SLA нарушен: $targets.",
+        "escalation.target.first_response": "первый ответ до $due",
+        "escalation.target.resolution": "решение до $due",
     },
     "en": {
         "registration_number": "#$issue_id",
@@ -44,7 +59,22 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "ack.entitlements": "Your entitlements: $entitlements.",
         "rejected.subject": "Request $number cannot be accepted",
         "closed.subject": "Request $number closed",
+        "closed.note": "Request $number is closed because $idle. If the question remains, "
+        "just reply to this message before $reopen_until and we will continue.",
+        "closed.note.no_window": "Request $number is closed because $idle. If the question "
+        "remains, just reply to this message and we will continue.",
+        "idle.customer_message": "we have not heard from you for $after",
+        "idle.support_answer": "$after have passed since our answer without a reply",
+        "idle.status_change": "no confirmation came within $after",
         "reopened.note": "Request $number is reopened by your reply.",
+        "reply.too_late": "Request $number is closed and can no longer be reopened. "
+        "Please open a new request and mention $number in it.",
+        "development.note": "Your question has been passed to the development department. "
+        "Expected term: by $due.",
+        "escalation.at_risk": "SLA at risk: $targets. $share% of the time is used.",
+        "escalation.breached": "SLA breached: $targets.",
+        "escalation.target.first_response": "first response by $due",
+        "escalation.target.resolution": "resolution by $due",
     },
 }
 
@@ -89,3 +119,28 @@ def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: s
     if entitlements:
         lines.append(texts.get("ack.entitlements", entitlements=", ".join(entitlements)))
     return "\n".join(lines)
+
+
+def describe_duration(language: str, duration) -> str:
+    """"14 days", "24 hours", "8 working hours" in the customer's language."""
+    from redmine_sla_bridge.domain.calendar.duration import WorkingDays
+
+    if isinstance(duration, WorkingDays):
+        n = duration.days
+        if language == "ru":
+            return f"{n} {_plural(n, 'день', 'дня', 'дней')}"
+        return f"{n} day{'s' if n != 1 else ''}"
+    hours, minutes = divmod(duration.minutes, 60)
+    if minutes:
+        return f"{duration.minutes} мин" if language == "ru" else f"{duration.minutes} minutes"
+    if language == "ru":
+        return f"{hours} {_plural(hours, 'час', 'часа', 'часов')}"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _plural(n: int, one: str, few: str, many: str) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many

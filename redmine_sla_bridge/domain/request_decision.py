@@ -73,10 +73,14 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     day = start.date()
     inn = request.organization.inn
     customer = rules.customers.get(_digits(inn)) if inn else None
-    demos = tuple((d.starts, d.ends) for d in customer.demos) if customer else ()
-    in_demo = customer is not None and any(d.includes(day) for d in customer.demos)
+    current = next((d for d in customer.demos if d.includes(day)), None) if customer else None
+    # ID-4: the demo period in use is judged against the ones granted before it, as of
+    # its own start; judging it against itself would always allow it.
+    earlier = tuple((d.starts, d.ends) for d in customer.demos
+                    if current is not None and d.starts < current.starts) if customer else ()
     intake = gate.check(request, rules.intake, request_date=day, known_contact=known_contact,
-                        is_demo=in_demo, demo_history=demos)
+                        is_demo=current is not None, demo_history=earlier,
+                        demo_started=current.starts if current else None)
     normalized = intake.normalized
     if normalized.organization.inn and normalized.organization.inn != inn:
         customer = rules.customers.get(normalized.organization.inn)

@@ -125,6 +125,11 @@ def provision(config_path: str, dry_run: bool) -> None:
     click.echo(f"done: {len(actions)} change(s) applied and verified")
 
 
+def open_runtime(config_path: str, *, customers: str | None = None, with_redmine: bool = True):
+    """Load the config and build a Runtime; on a bad config print every error and exit 2."""
+    return _runtime(config_path, customers=customers, with_redmine=with_redmine)
+
+
 def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bool = True):
     from redmine_sla_bridge.adapters.customers import CustomerDirectoryError
     from redmine_sla_bridge.adapters.store import Store
@@ -165,9 +170,39 @@ def sync(config_path: str, once: bool) -> None:
     for outcome in drained.outcomes:
         if outcome.action != "unchanged":
             click.echo(f"  #{outcome.issue_id}: {outcome.action} {outcome.detail}")
+    if report.sweep is not None:
+        click.echo(f"swept: {report.sweep.seen} open issue(s), {len(report.sweep.changed)} state "
+                   f"change(s), {len(report.sweep.closed)} auto-closed")
+        for issue_id, state in report.sweep.changed.items():
+            click.echo(f"  #{issue_id}: {state}")
+        for issue_id in report.sweep.closed:
+            click.echo(f"  #{issue_id}: closed")
     if drained.redmine_down:
         click.echo("warning: Redmine was unavailable; pending events are kept for retry", err=True)
         sys.exit(1)
+
+
+@cli.command()
+@CONFIG_OPTION
+@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="host:port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--dev", is_flag=True, help="Flask's development server, one process (tests, local use).")
+def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
+    """Receive webhooks and intake requests, and run the scheduled jobs."""
+    import datetime as dt
+
+    config = _load(config_path)
+    for warning in config.warnings(dt.date.today()):
+        click.echo(f"warning: {warning}", err=True)
+    if dev:
+        from redmine_sla_bridge.entrypoints.serve import build_worker_app
+
+        host, _, port = bind.rpartition(":")
+        build_worker_app(config_path).run(host=host or "127.0.0.1", port=int(port), threaded=True)
+        return
+    from redmine_sla_bridge.entrypoints.serve import serve as run_gunicorn
+
+    run_gunicorn(config_path, bind=bind, workers=workers)
 
 
 @cli.command()

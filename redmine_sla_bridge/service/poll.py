@@ -35,14 +35,12 @@ def poll(rt, now: dt.datetime | None = None) -> PollReport:
     store = rt.store
     cursor = store.get_cursor(CURSOR) or _iso(now - rt.config.polling.initial_lookback)
     report = PollReport()
-    tracker_ids = "|".join(str(rt.facts.tracker_ids[t]) for t in rt.config.scope.trackers
-                           if t in rt.facts.tracker_ids)
+    scope = rt.scope_filters()
     same_second = 0  # issues already seen whose updated_on equals the cursor
     while True:
         filters = {"updated_on": f">={cursor}", "status_id": "*", "sort": "updated_on,id",
                    "limit": PAGE, "offset": same_second}
-        if tracker_ids:
-            filters["tracker_id"] = tracker_ids
+        filters.update(scope)
         page = rt.gateway.find_issues(**filters)
         for issue in page:
             report.seen += 1

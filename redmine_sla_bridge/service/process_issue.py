@@ -25,7 +25,9 @@ from redmine_sla_bridge.adapters.redmine.intake_fields import (
 from redmine_sla_bridge.domain.intake.gate import rejection_note
 from redmine_sla_bridge.domain.lifecycle.clock import ClockReading, read_clock
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
-from redmine_sla_bridge.domain.notices import acknowledgement
+from redmine_sla_bridge.config.types import parse_duration
+from redmine_sla_bridge.domain.lifecycle.rules import development_handover, reply_decision
+from redmine_sla_bridge.domain.notices import acknowledgement, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
 
@@ -100,9 +102,11 @@ class _IssueState:
         return self._reject(decision)
 
     def _requester_replies_since_bridge(self):
-        last_bridge = max((n.at for n in self.history.notes if n.role is Role.BRIDGE), default=None)
+        # Journal ids order journals written within the same second.
+        last_bridge = max((n.journal_id or 0 for n in self.history.notes if n.role is Role.BRIDGE),
+                          default=0)
         return tuple(n for n in self.history.public_notes(Role.REQUESTER)
-                     if last_bridge is None or n.at > last_bridge)
+                     if (n.journal_id or 0) > last_bridge)
 
     def _retry_as_known_contact(self, request, decision: RequestDecision) -> RequestDecision:
         """ID-6: organization data is demanded on the first request only. When that is
@@ -178,16 +182,101 @@ class _IssueState:
         request = request_from_issue(self.issue, self.values)
         decision = decide_request(request, self.rt.rules, received_at=self.history.created_at,
                                   known_contact=True)
+        replied = self._customer_reply(decision)
+        if replied is not None:
+            return replied
+        self._account_time()
         reading = self._read(decision, acknowledged_at=self._acknowledged_at())
         desired = self._sla_values(decision, reading)
         changes = {k: v for k, v in desired.items() if self.values.get(k) != v}
-        if not changes:
+        payload: dict[str, Any] = {}
+        if changes:
+            payload["custom_fields"] = self.fields.payload(changes)
+            payload.update(self._due_date(reading.due(TargetKind.RESOLUTION)))
+        payload.update(self._development_note())
+        if not payload:
             return Outcome(self.issue_id, "unchanged", str(reading.state), decision)
-        payload: dict[str, Any] = {"custom_fields": self.fields.payload(changes)}
-        payload.update(self._due_date(reading.due(TargetKind.RESOLUTION)))
         self.rt.gateway.update_issue(self.issue_id, **payload)
-        return Outcome(self.issue_id, "updated", ", ".join(f"{k}={v}" for k, v in changes.items()),
-                       decision)
+        detail = ", ".join(f"{k}={v}" for k, v in changes.items())
+        if "notes" in payload:
+            detail = (detail + "; " if detail else "") + "development term posted"
+        return Outcome(self.issue_id, "updated", detail, decision)
+
+    # -- lifecycle steps that follow events -------------------------------------
+
+    def _customer_reply(self, decision: RequestDecision) -> Outcome | None:
+        """ID-10 / BA-8: the requester wrote while the issue waited or was closed."""
+        rt = self.rt
+        rules = rt.config.lifecycle.reply_rules()
+        if not rules:
+            return None
+        last_bridge = max((n.journal_id or 0 for n in self.history.notes
+                           if n.role is Role.BRIDGE and n.public), default=0)
+        reply = reply_decision(self.history, rules, rt.rules.schedules, last_bridge)
+        if reply is None:
+            return None
+        number = rt.texts.number(self.issue_id)
+        email = decision.intake.normalized.contact.email
+        if not reply.in_time:
+            note = rt.texts.get("reply.too_late", number=number)
+            self._mail("too-late", email, rt.texts.get("closed.subject", number=number), note)
+            rt.gateway.update_issue(self.issue_id, notes=note)
+            return Outcome(self.issue_id, "updated", "reply after the reopen window", decision)
+        payload: dict[str, Any] = {"status_id": rt.status_id(reply.rule.to_status)}
+        if self.closed:
+            payload["notes"] = rt.texts.get("reopened.note", number=number)
+        rt.gateway.update_issue(self.issue_id, **payload)
+        return Outcome(self.issue_id, "reopened" if self.closed else "resumed",
+                       f"{self.status} -> {reply.rule.to_status}", decision)
+
+    def _development_note(self) -> dict[str, Any]:
+        """AR-8 / ID-9: tell the customer the expected term once per hand-over."""
+        rt, dev = self.rt, self.rt.config.lifecycle.development
+        if dev is None:
+            return {}
+        assignee = self.issue.get("assigned_to") or {}
+        assignee_journal = None
+        if assignee.get("name") in dev.assignees:
+            assignee_journal = next(
+                (c.journal_id for c in reversed(self.history.field_changes)
+                 if c.name == "assigned_to_id" and c.new == str(assignee.get("id"))), None)
+        handover = development_handover(self.history, statuses=frozenset(dev.statuses),
+                                        assignee_journal=assignee_journal)
+        if handover is None or not rt.store.remember(f"development:{self.issue_id}:{handover}", self.now):
+            return {}
+        calendar = dev.calendar or rt.config.policy.calendar
+        due = rt.rules.schedules[calendar].add(self.now, parse_duration(dev.expected_term))
+        zone = ZoneInfo(rt.rules.timezone)
+        return {"notes": rt.texts.get("development.note", due=format_due(due.astimezone(zone)))}
+
+    def _account_time(self) -> None:
+        """BA-9: every public answer of support is accounted at least the minimum."""
+        rt, accounting = self.rt, self.rt.config.lifecycle.time_accounting
+        if accounting is None:
+            return
+        answers = [n for n in self.history.public_notes(Role.SUPPORT)
+                   if not rt.store.seen(f"time:{self.issue_id}:{n.journal_id}")]
+        if not answers:
+            return
+        zone = ZoneInfo(rt.rules.timezone)
+        logged: dict[tuple[int, str], float] = {}
+        for entry in rt.gateway.time_entries(self.issue_id):
+            key = (entry["user"]["id"], entry["spent_on"])
+            logged[key] = logged.get(key, 0.0) + float(entry["hours"])
+        needed: dict[tuple[int, str], float] = {}
+        for note in self.history.public_notes(Role.SUPPORT):
+            key = (note.author_id, note.at.astimezone(zone).date().isoformat())
+            needed[key] = needed.get(key, 0.0) + accounting.minimum_minutes / 60
+        activity = rt.activity_id(accounting.activity)
+        for (user_id, day), hours in needed.items():
+            missing = round(hours - logged.get((user_id, day), 0.0), 2)
+            if missing > 0:
+                rt.gateway.create_time_entry(
+                    issue_id=self.issue_id, user_id=user_id, spent_on=day, hours=missing,
+                    activity_id=activity,
+                    comments=f"Minimum accounted time for answers ({accounting.minimum_minutes} min each)")
+        for note in answers:
+            rt.store.remember(f"time:{self.issue_id}:{note.journal_id}", self.now)
 
     def _due_date(self, due: dt.datetime | None) -> dict[str, str]:
         """Redmine's own due date mirrors the resolution deadline, so Redmine's overdue
@@ -221,8 +310,10 @@ class _IssueState:
     # -- side channels ------------------------------------------------------------------
 
     def _notify(self, kind: str, decision: RequestDecision, subject: str, body: str) -> None:
+        self._mail(kind, decision.intake.normalized.contact.email, subject, body)
+
+    def _mail(self, kind: str, email: str | None, subject: str, body: str) -> None:
         notifier = self.rt.notifier
-        email = decision.intake.normalized.contact.email
         if notifier is None or not email:
             return
         # Recorded before the PUT, keyed by issue and the journal count the note

@@ -160,11 +160,32 @@ class Runtime:
                 )
         return self._project_fields[identifier]
 
+    def activity_id(self, name: str) -> int:
+        activities = {a["name"]: a["id"] for a in self.gateway.time_entry_activities()}
+        try:
+            return activities[name]
+        except KeyError:
+            raise LookupError(f"Redmine has no time entry activity {name!r} "
+                              f"(it has {', '.join(sorted(activities))})") from None
+
     def status_id(self, name: str) -> int:
         try:
             return self.facts.status_ids[name]
         except KeyError:
             raise LookupError(f"Redmine has no status {name!r} (see config `statuses`)") from None
+
+    def scope_filters(self) -> dict[str, str]:
+        """Query parameters that narrow /issues.json to the managed trackers (and the
+        project, when there is exactly one; Redmine's `project_id` takes one value)."""
+        filters = {}
+        trackers = [str(self.facts.tracker_ids[t]) for t in self.config.scope.trackers
+                    if t in self.facts.tracker_ids]
+        if trackers:
+            filters["tracker_id"] = "|".join(trackers)
+        projects = self.facts.project_ids
+        if projects is not None and len(projects) == 1:
+            filters["project_id"] = str(next(iter(projects)))
+        return filters
 
     def in_scope(self, issue: dict) -> bool:
         if issue.get("tracker", {}).get("name") not in self.config.scope.trackers:

@@ -39,6 +39,7 @@ def _fields(gateway, issue_id) -> dict:
 def test_sync_once_sets_fields_due_date_and_acknowledgement(redmine, redmine_env, provisioned,
                                                             gateway, project, support_tracker, tmp_path):
     document = _document(redmine)
+    document["scope"]["projects"] = [project["identifier"]]
     document["polling"] = {"enabled": True}
     document["store"] = {"url": f"sqlite:///{tmp_path / 'sync.sqlite3'}"}
     config = write_config(tmp_path / "bridge.yaml", document)

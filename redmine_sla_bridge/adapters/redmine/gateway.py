@@ -155,13 +155,16 @@ class RedmineGateway:
 
     def iter_issues(self, page_size: int = 100, **filters) -> Iterator[dict[str, Any]]:
         """Page through /issues.json with offset/limit (filters as Redmine query params)."""
+        return self.iter_paged("/issues.json", "issues", page_size=page_size, **filters)
+
+    def iter_paged(self, path: str, key: str, page_size: int = 100, **filters) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            page = self._get("/issues.json", offset=offset, limit=page_size, **filters)
-            issues = page["issues"]
-            yield from issues
-            offset += len(issues)
-            if not issues or offset >= page.get("total_count", 0):
+            page = self._get(path, offset=offset, limit=page_size, **filters)
+            items = page[key]
+            yield from items
+            offset += len(items)
+            if not items or offset >= page.get("total_count", 0):
                 return
 
     # -- writes -------------------------------------------------------------------
@@ -181,6 +184,22 @@ class RedmineGateway:
     def add_member(self, project_id: int, user_id: int, role_ids: list[int]) -> None:
         self._call(self._redmine.project_membership.create, project_id=project_id,
                    user_id=user_id, role_ids=role_ids)
+
+    def memberships(self, project_id: int) -> list[dict[str, Any]]:
+        return list(self.iter_paged(f"/projects/{int(project_id)}/memberships.json", "memberships"))
+
+    def add_watcher(self, issue_id: int, user_id: int) -> None:
+        self._call(self._redmine.engine.request, "post",
+                   f"{self.url}/issues/{int(issue_id)}/watchers.json", data={"user_id": user_id})
+
+    def time_entries(self, issue_id: int) -> list[dict[str, Any]]:
+        return list(self.iter_paged("/time_entries.json", "time_entries", issue_id=issue_id))
+
+    def time_entry_activities(self) -> list[dict[str, Any]]:
+        return self._get("/enumerations/time_entry_activities.json")["time_entry_activities"]
+
+    def create_time_entry(self, **fields) -> dict[str, Any]:
+        return _plain(self._call(self._redmine.time_entry.create, **fields))
 
     def roles(self) -> list[dict[str, Any]]:
         return self._get("/roles.json")["roles"]

@@ -139,6 +139,7 @@ def check(
     known_contact: bool = False,
     is_demo: bool = False,
     demo_history: Iterable[DemoPeriod] = (),
+    demo_started: dt.date | None = None,
 ) -> IntakeDecision:
     """Judge `request` under `rules`.
 
@@ -148,7 +149,8 @@ def check(
     - `known_contact`: the contact has written before, so `first_request_only` fields
       and groups are not demanded (ID-6);
     - `is_demo`: the customer asks to be served as a demo user; then `demo_history`
-      (past demo periods, (start, end) dates) is checked (ID-4, see `demo`).
+      (past demo periods, (start, end) dates) is checked (ID-4, see `demo`) as of
+      `demo_started` (the start of the period in use; default: the request date).
     """
     if isinstance(request_date, dt.datetime):
         request_date = request_date.date()
@@ -201,7 +203,8 @@ def check(
     req = _check_version(req, product, "version" in demanded, request_date, out)
 
     if is_demo:
-        refusal = check_demo(demo_history, request_date, min_days=rules.demo_once_per_days)
+        refusal = check_demo(demo_history, demo_started or request_date,
+                             min_days=rules.demo_once_per_days)
         if refusal is not None:
             out.add(out.reason(
                 ReasonCode.DEMO_ALREADY_USED, "",

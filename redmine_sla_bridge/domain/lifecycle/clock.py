@@ -128,3 +128,35 @@ def _state(clocks: Mapping[TargetKind, TargetClock], history: IssueHistory, rule
     if limited and not open_clocks:
         return SlaState.MET
     return SlaState.ON_TRACK
+
+
+STATE_RANK = {SlaState.ON_TRACK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
+"""How bad a running clock is; the sweep only ever moves an issue up this scale."""
+
+
+@dataclass(frozen=True)
+class OpenTarget:
+    """An unmet, limited target as the sweep sees it on the issue's fields."""
+
+    kind: TargetKind
+    due: dt.datetime
+    allowed: dt.timedelta  # the target's working time (start to due, net of pauses)
+    schedule: Schedule
+
+
+def time_driven_state(targets: Sequence[OpenTarget], now: dt.datetime,
+                      at_risk_share: float) -> SlaState:
+    """What the passing of time alone does to a running clock.
+
+    Pauses and met targets come from events (which rewrite the due fields); between
+    events only time passes, so the remaining working time to each due moment, against
+    the time the target allows, is all the sweep needs: no journals, no extra calls.
+    """
+    state = SlaState.ON_TRACK
+    for target in targets:
+        if now > target.due:
+            return SlaState.BREACHED
+        remaining = target.schedule.between(now, target.due)
+        if target.allowed and remaining <= target.allowed * (1 - at_risk_share):
+            state = SlaState.AT_RISK
+    return state

@@ -24,8 +24,9 @@ def _secret(value) -> str | None:
     return value.get_secret_value() if value is not None else None
 
 
-def create_app(rt) -> Flask:
-    """Build the app around a Runtime (see `service.runtime`)."""
+def create_app(rt, on_enqueue=None) -> Flask:
+    """Build the app around a Runtime (see `service.runtime`). `on_enqueue` is called
+    after an event is stored (serve wakes the inbox drainer with it)."""
     app = Flask("redmine_sla_bridge")
     config = rt.config
     app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
@@ -67,6 +68,8 @@ def create_app(rt) -> Flask:
         stored = enqueue_issue(rt.store, hint.source, hint.issue_id, rt.clock(),
                                journal_id=hint.journal_id, delivery_id=hint.delivery_id,
                                payload=body.decode("utf-8", "replace"))
+        if stored and on_enqueue is not None:
+            on_enqueue()
         return jsonify({"accepted": True, "duplicate": not stored, "issue_id": hint.issue_id}), 202
 
     @app.post("/api/v1/requests")

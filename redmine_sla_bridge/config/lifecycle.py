@@ -1,0 +1,144 @@
+"""Config of what happens to a request over time (`lifecycle` in the YAML).
+
+```yaml
+lifecycle:
+  sweep_interval_seconds: 300
+  escalation:                        # when the SLA clock gets worse
+    at_risk: {private_note: true, add_watchers: [lead], raise_priority: High}
+    breached: {private_note: true, assign_to: Anna Lead, raise_priority: Urgent}
+  development:                       # AR-8, ID-9: handed to the developers
+    statuses: [In Progress]          # and/or
+    assignees: [Development]         # a group or user the issue is assigned to
+    expected_term: 10d
+    calendar: moscow
+  auto_close:                        # AR-6, ID-10, BA-8
+    - name: ID-10
+      from_statuses: [Feedback]
+      idle_since: support_answer     # customer_message | support_answer | status_change
+      after: 14d
+      calendar: 24x7
+      to_status: Closed
+      even_if_customer_waits: false
+  customer_reply:                    # what a requester's reply does
+    - {from_statuses: [Feedback], to_status: In Progress}
+    - {from_statuses: [Closed], to_status: New, within: 30d, calendar: 24x7}
+  time_accounting:                   # BA-9
+    minimum_minutes: 30
+    activity: Support
+```
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from redmine_sla_bridge.config.base import StrictModel
+from redmine_sla_bridge.config.types import DurationText, Text, parse_duration
+from redmine_sla_bridge.domain.lifecycle import rules
+
+
+class EscalationAction(StrictModel):
+    """Done once when an issue enters the state (all optional, combined in one update)."""
+
+    private_note: bool = Field(default=True, description="Tell the staff in a private note.")
+    add_watchers: list[Text] = Field(
+        default_factory=list,
+        description="Members of the issue's project to add as watchers, by name as Redmine shows it.")
+    assign_to: Text | None = Field(
+        default=None, description="Member (user or group name, as Redmine shows it) to assign to.")
+    raise_priority: Text | None = Field(
+        default=None, description="Redmine priority name to raise to (never lowers it)."
+    )
+
+
+class EscalationConfig(StrictModel):
+    at_risk: EscalationAction | None = Field(default_factory=EscalationAction)
+    breached: EscalationAction | None = Field(default_factory=EscalationAction)
+
+
+class DevelopmentConfig(StrictModel):
+    """AR-8/ID-9: when support hands an issue to development, the customer is told the
+    approximate term in a public note (once per hand-over)."""
+
+    statuses: list[Text] = Field(default_factory=list)
+    assignees: list[Text] = Field(default_factory=list, description="Group or user names.")
+    expected_term: DurationText = "10d"
+    calendar: Text | None = Field(default=None, description="Default: the policy's calendar.")
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> DevelopmentConfig:
+        if not self.statuses and not self.assignees:
+            raise ValueError("name at least one of `statuses` or `assignees`")
+        if parse_duration(self.expected_term) is None:
+            raise ValueError("expected_term cannot be unlimited: the customer is told a date")
+        return self
+
+
+class AutoCloseRule(StrictModel):
+    name: Text = Field(description="Shown in logs and notes, e.g. the rule ID AR-6.")
+    from_statuses: list[Text] = Field(min_length=1)
+    idle_since: Literal["customer_message", "support_answer", "status_change"]
+    after: DurationText
+    calendar: Text = Field(default="24x7", description="24x7: calendar time; else working time.")
+    to_status: Text = "Closed"
+    even_if_customer_waits: bool = Field(
+        default=False,
+        description="Close even when the last public word is the customer's unanswered one.",
+    )
+
+    @model_validator(mode="after")
+    def _limited(self) -> AutoCloseRule:
+        if parse_duration(self.after) is None:
+            raise ValueError("`after` cannot be unlimited (leave the rule out instead)")
+        return self
+
+    def to_domain(self) -> rules.AutoClose:
+        return rules.AutoClose(self.name, frozenset(self.from_statuses), self.idle_since,
+                               parse_duration(self.after), self.calendar, self.to_status,
+                               self.even_if_customer_waits)
+
+
+class CustomerReplyRule(StrictModel):
+    from_statuses: list[Text] = Field(min_length=1)
+    to_status: Text
+    within: DurationText | None = Field(
+        default=None,
+        description="Only within this long after the issue entered the status; later "
+        "replies get a note asking for a new request. Default: always.",
+    )
+    calendar: Text = "24x7"
+
+    def to_domain(self) -> rules.CustomerReply:
+        within = parse_duration(self.within) if self.within else None
+        return rules.CustomerReply(frozenset(self.from_statuses), self.to_status, within,
+                                   self.calendar)
+
+
+class TimeAccountingConfig(StrictModel):
+    """BA-9: every public answer of support is accounted at least this long."""
+
+    minimum_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    activity: Text = Field(description="Redmine time entry activity name, e.g. Support.")
+
+
+class LifecycleConfig(StrictModel):
+    sweep_interval_seconds: int = Field(default=300, ge=10, le=86400)
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig)
+    development: DevelopmentConfig | None = None
+    auto_close: list[AutoCloseRule] = Field(default_factory=list)
+    customer_reply: list[CustomerReplyRule] = Field(default_factory=list)
+    time_accounting: TimeAccountingConfig | None = None
+
+    def auto_close_rules(self) -> tuple[rules.AutoClose, ...]:
+        return tuple(r.to_domain() for r in self.auto_close)
+
+    def reply_rules(self) -> tuple[rules.CustomerReply, ...]:
+        return tuple(r.to_domain() for r in self.customer_reply)
+
+    def referenced_calendars(self) -> frozenset[str]:
+        names = {r.calendar for r in self.auto_close} | {r.calendar for r in self.customer_reply}
+        if self.development is not None and self.development.calendar:
+            names.add(self.development.calendar)
+        return frozenset(names)

@@ -1,0 +1,122 @@
+"""Periodic jobs (APScheduler 3) and the inbox drainer of a serving process.
+
+Every process of a deployment (each gunicorn worker, each replica) runs a scheduler,
+but a job body runs only in the process holding the leader lease in the shared store:
+APScheduler 3's own job stores must never be shared between schedulers, so the lease,
+not APScheduler, decides who acts. Jobs are idempotent anyway (state lives in Redmine),
+so a lease lost mid-job costs at most one repeated read.
+
+The inbox drainer is different: claims are safe across processes, so every process
+drains, woken at once by its own webhook handler (low latency) and every few seconds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from redmine_sla_bridge.service.inbox import drain
+from redmine_sla_bridge.service.poll import poll
+from redmine_sla_bridge.service.sweep import sweep
+
+log = logging.getLogger(__name__)
+
+LEADER_LEASE = "scheduler-leader"
+
+
+class LeaderJobs:
+    """The periodic jobs of a deployment, each run only by the lease holder."""
+
+    def __init__(self, rt, holder: str | None = None) -> None:
+        self.rt = rt
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        config = rt.config
+        self.jobs: dict[str, tuple[Callable[[], object], float]] = {
+            "sweep": (lambda: sweep(rt), config.lifecycle.sweep_interval_seconds),
+            "notify": (lambda: rt.notifier.deliver_due(rt.clock()) if rt.notifier else None, 30),
+            "purge": (lambda: rt.store.purge_done(rt.clock() - dt.timedelta(days=30)), 86400),
+        }
+        if config.polling.enabled:
+            self.jobs["poll"] = (lambda: poll(rt), config.polling.interval_seconds)
+        # The lease outlives a few missed beats of the most frequent job, no more.
+        self.lease_ttl = dt.timedelta(seconds=3 * min(interval for _, interval in self.jobs.values()))
+
+    def is_leader(self) -> bool:
+        return self.rt.store.try_lease(LEADER_LEASE, self.holder, self.rt.clock(), self.lease_ttl)
+
+    def run(self, name: str) -> bool:
+        """Run one job if this process leads; True if it ran."""
+        if not self.is_leader():
+            return False
+        job, _ = self.jobs[name]
+        try:
+            job()
+        except Exception:  # noqa: BLE001 - a failing job must not kill the scheduler
+            log.exception("job failed", extra={"job": name})
+        return True
+
+    def release(self) -> None:
+        self.rt.store.release(LEADER_LEASE, self.holder)
+
+
+class Drainer:
+    """A thread that drains the inbox when woken, and every `interval` seconds."""
+
+    def __init__(self, rt, interval: float = 5.0) -> None:
+        self.rt = rt
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bridge-drainer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            try:
+                report = drain(self.rt)
+            except Exception:  # noqa: BLE001
+                log.exception("drain failed")
+                continue
+            if report.redmine_down:
+                # Events wait for their backoff; do not spin on a dead Redmine.
+                self._stop.wait(self.interval)
+
+
+class BridgeScheduler:
+    """APScheduler running the leader jobs, plus this process's drainer."""
+
+    def __init__(self, rt, holder: str | None = None) -> None:
+        self.leader = LeaderJobs(rt, holder)
+        self.drainer = Drainer(rt)
+        self.scheduler = BackgroundScheduler(timezone=dt.timezone.utc)
+        for name, (_, interval) in self.leader.jobs.items():
+            self.scheduler.add_job(self.leader.run, "interval", seconds=interval, args=[name],
+                                   id=name, max_instances=1, coalesce=True,
+                                   next_run_time=dt.datetime.now(dt.timezone.utc))
+
+    def start(self) -> None:
+        self.drainer.start()
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        self.drainer.stop()
+        self.leader.release()

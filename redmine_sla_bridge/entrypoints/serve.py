@@ -1,0 +1,56 @@
+"""`serve`: the Flask app under gunicorn, with the scheduler and drainer in every worker.
+
+Each worker builds its own Runtime after the fork (a SQLite or PostgreSQL connection
+must never cross a fork), starts a drainer woken by its own webhook handler, and a
+scheduler whose jobs run only where the leader lease is held.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+
+def build_worker_app(config_path: str):
+    """The WSGI app of one worker: runtime, scheduler, drainer, Flask app."""
+    from redmine_sla_bridge.entrypoints.cli import open_runtime
+    from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
+    from redmine_sla_bridge.entrypoints.web.app import create_app
+
+    rt = open_runtime(config_path)
+    scheduler = BridgeScheduler(rt)
+    app = create_app(rt, on_enqueue=scheduler.drainer.wake)
+    scheduler.start()
+    app.extensions["bridge_scheduler"] = scheduler
+    return app
+
+
+class BridgeServer(BaseApplication):
+    def __init__(self, config_path: str, options: dict) -> None:
+        self.config_path = config_path
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return build_worker_app(self.config_path)
+
+
+def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> None:
+    options = {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": 8,
+        "timeout": timeout,
+        "graceful_timeout": 20,
+        "accesslog": None,
+        "preload_app": False,  # every worker opens its own store connection
+    }
+    BridgeServer(config_path, options).run()

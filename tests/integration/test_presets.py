@@ -1,0 +1,468 @@
+"""The five shipped presets (config/presets/) end to end through the CLI.
+
+`check-config` must pass on each, and `simulate` must show each regulation's decisions:
+tiers, license statuses, priorities and exact deadlines on the regulation's calendar,
+and the refusals of the intake gate. No Redmine is needed (simulate runs without it);
+every request carries a fixed `created_at`, so nothing depends on today's date.
+
+Calendar facts the expected deadlines rest on (official RU production calendar 2026):
+Tue 2026-11-03 is a pre-holiday short day (09:00-17:00 on a 9-18 calendar), Wed
+2026-11-04 a public holiday; Wed 2026-12-30 is the last working day of 2026 (31 Dec is a
+moved day off, 1-8 Jan holidays, 9-10 Jan a weekend), so work resumes Mon 2027-01-11.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from stdnum.ru import inn as inn_checker
+
+from redmine_sla_bridge.adapters.redmine.intake_fields import PATH_TO_FIELD
+from redmine_sla_bridge.entrypoints.cli import cli
+
+PRESETS_DIR = Path(__file__).resolve().parents[2] / "config" / "presets"
+PRESETS = ("a-real", "ideco", "ascon", "barier", "rusbitech")
+RULE_IDS = {
+    "a-real": [f"AR-{n}" for n in range(1, 10)],
+    "ideco": [f"ID-{n}" for n in range(1, 11)],
+    "ascon": [f"AS-{n}" for n in range(1, 7)],
+    "barier": [f"BA-{n}" for n in range(1, 11)],
+    "rusbitech": [f"RB-{n}" for n in range(1, 6)],
+}
+
+TUE = "2026-12-01T10:00:00+03:00"          # an ordinary Tuesday, 10:00 Moscow
+SAT_NIGHT = "2026-11-28T03:00:00+03:00"    # Saturday 03:00
+BEFORE_NY = "2026-12-30T17:30:00+03:00"    # 17:30 on the last working day of 2026
+SHORT_DAY = "2026-11-03T10:00:00+03:00"    # Tue, short day before the 4 Nov holiday
+UNKNOWN_INN = "5001609130"                 # valid checksum, in no directory
+
+# A complete request per preset (everything its intake demands), minus INN and time.
+BASE: dict[str, dict] = {
+    "a-real": {"contact": {"name": "Иван Петров", "email": "ivan@example.ru"},
+               "product": "ИКС Стандарт", "version": "7.3"},
+    "ideco": {"contact": {"name": "Сергей Волков", "email": "volkov@example.ru"},
+              "organization": {"name": "ООО Пример"}, "product": "Ideco ICS",
+              "version": "20.3"},
+    "ascon": {"contact": {"name": "Дмитрий Лебедев", "phone": "+7 812 703-39-34"},
+              "product": "КОМПАС-3D", "version": "24"},
+    "barier": {"contact": {"name": "Андрей Рудаков", "position": "Инженер",
+                           "phone": "+7 473 202-24-64", "email": "rudakov@example.ru"},
+               "organization": {"name": "ООО Пример"}},
+    "rusbitech": {"contact": {"name": "Алексей Никитин", "email": "nikitin@example.ru"},
+                  "product": "ПТКА СКПС ВС РФ"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    monkeypatch.setenv("REDMINE_API_KEY", "test-key")
+    monkeypatch.setenv("REDMINE_URL", "http://127.0.0.1:3999")
+    monkeypatch.setenv("REDMINE_ADMIN_LOGIN", "admin")
+    monkeypatch.setenv("REDMINE_ADMIN_PASSWORD", "admin")
+    monkeypatch.setenv("REDMINE_WEBHOOK_SECRET", "")
+    monkeypatch.setenv("BRIDGE_WEBHOOK_TOKEN", "")
+
+
+def config_of(preset: str) -> Path:
+    return PRESETS_DIR / f"{preset}.yaml"
+
+
+def request(preset: str, inn: str | None, created_at: str = TUE, **changes) -> dict:
+    """The preset's complete request for `inn` at `created_at`, with `changes` applied
+    (a value None removes the key; `contact`/`organization` replace the whole group)."""
+    doc = json.loads(json.dumps(BASE[preset]))
+    doc.update(created_at=created_at, subject="Вопрос", description="Опишите, пожалуйста.")
+    if inn is not None:
+        doc.setdefault("organization", {})["inn"] = inn
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    return doc
+
+
+def simulate(preset: str, document: dict, tmp_path: Path) -> dict:
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["simulate", "--config", str(config_of(preset)), "--request", str(path)],
+        catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def codes(decision: dict) -> list[tuple[str, str]]:
+    return [(r["code"], r["field"]) for r in decision["reasons"]]
+
+
+# --- the files themselves ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_check_config_passes(preset):
+    result = CliRunner().invoke(cli, ["check-config", str(config_of(preset))],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"OK: {config_of(preset)}" in result.stdout
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_rule_id_is_named_and_every_block_is_commented(preset):
+    text = config_of(preset).read_text(encoding="utf-8")
+    missing = [rule for rule in RULE_IDS[preset] if not re.search(rf"\b{rule}\b", text)]
+    assert not missing, f"{preset}.yaml never names {missing}"
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^[a-z_]+:", line):  # a top-level block
+            above = next(l for l in reversed(lines[:number]) if l.strip())
+            assert above.startswith("#"), f"{preset}.yaml: block {line!r} has no comment"
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_customer_directory_inns_are_valid(preset):
+    directory = yaml.safe_load((PRESETS_DIR / f"{preset}-customers.yaml").read_text("utf-8"))
+    inns = [c["inn"] for c in directory["customers"]]
+    assert inns and all(isinstance(i, str) and inn_checker.is_valid(i) for i in inns), inns
+    assert UNKNOWN_INN not in inns
+
+
+def _demo_request(sample: dict) -> dict:
+    paths = {field: path for path, field in PATH_TO_FIELD.items()}
+    local = sample.get("created_at", "2026-12-01 10:00")
+    doc: dict = {"subject": sample["subject"], "description": sample["description"],
+                 "created_at": local.replace(" ", "T") + ":00+03:00"}
+    for key, value in sample["fields"].items():
+        head, _, tail = paths[key].partition(".")
+        if tail:
+            doc.setdefault(head, {})[tail] = value
+        else:
+            doc[head] = value
+    return doc
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_demo_samples(preset, tmp_path):
+    """Order: complete, no contact data, bad INN, (unsupported) version, P1 at 17:30
+    before the New Year holidays."""
+    demo = yaml.safe_load((PRESETS_DIR / f"{preset}.demo.yaml").read_text("utf-8"))
+    samples = demo["samples"]
+    assert len(samples) >= 5
+    for sample in samples:
+        assert set(sample["fields"]) <= set(PATH_TO_FIELD.values()), sample["title"]
+    complete, no_contact, bad_inn, version, outage = (
+        simulate(preset, _demo_request(s), tmp_path) for s in samples[:5])
+    assert complete["accepted"], complete
+    assert not no_contact["accepted"]
+    assert {c for c, _ in codes(no_contact)} == {"missing_field"}
+    assert not inn_checker.is_valid(samples[2]["fields"]["inn"])
+    if preset == "barier":  # BA-2 does not demand an INN: flagged, not refused
+        assert bad_inn["accepted"]
+        assert [f["code"] for f in bad_inn["flags"]] == ["ignored_invalid_value"]
+    else:
+        assert codes(bad_inn) == [("invalid_inn", "organization.inn")]
+    if preset in ("barier", "rusbitech"):  # no version rule in BA/RB
+        assert version["accepted"]
+    else:
+        assert codes(version) == [("unsupported_version", "version")]
+    assert samples[4]["created_at"] == "2026-12-30 17:30"
+    assert outage["accepted"] and outage["deadlines"]["first_response"]
+
+
+# --- AR: tiers (AR-3), answer times (AR-4), ИКС Lite, unknown INN, expiry (AR-5) --------
+
+AR_CASES = [
+    # id, inn, product, created_at, tier, license_status, priority, first_response due
+    ("tier1-partner", "7701232330", None, TUE, "partner", "none", "P1", "2026-12-01T14:00+03:00"),
+    ("tier2-premium", "7702211326", None, TUE, "premium", "active", "P2", "2026-12-01T18:00+03:00"),
+    ("tier2-support-module", "7703507291", "ИКС ФСТЭК", TUE, "premium", "active", "P2",
+     "2026-12-01T18:00+03:00"),
+    ("tier2-premium-expiring", "7709044265", None, TUE, "premium", "expiring", "P2",
+     "2026-12-01T18:00+03:00"),
+    # 24 working hours from Tue 10:00 on 09-18: 8 h Tue, 9 h Wed, 7 h Thu -> Thu 16:00
+    ("tier3-trial", "7704142893", None, TUE, "trial", "trial", "P3", "2026-12-03T16:00+03:00"),
+    ("tier4-update-license", "7705859845", None, TUE, "updates", "active", "P4",
+     "2026-12-03T16:00+03:00"),
+    ("tier4-bought-this-year", "7706679997", None, TUE, "updates", "none", "P4",
+     "2026-12-03T16:00+03:00"),
+    ("tier5-premium-expired", "7708185873", None, TUE, "other", "expired", "P5", None),
+    ("tier5-unknown-inn", UNKNOWN_INN, None, TUE, "other", "none", "P5", None),
+    ("lite-user-not-limited", "7710069521", "ИКС Lite", TUE, "other", "none", "P5", None),
+    ("lite-beats-partner", "7701232330", "ИКС Lite", TUE, "partner", "none", "P1", None),
+    # AR-5: the premium year ends 2026-12-14 inclusive; the next day tier 5, expired
+    ("premium-last-day", "7709044265", None, "2026-12-14T10:00:00+03:00", "premium",
+     "expiring", "P2", "2026-12-14T18:00+03:00"),
+    ("premium-day-after", "7709044265", None, "2026-12-15T10:00:00+03:00", "other",
+     "expired", "P5", None),
+    # 30 min on Wed 30 Dec, 3.5 h from Mon 11 Jan 09:00
+    ("partner-before-new-year", "7701232330", None, BEFORE_NY, "partner", "none", "P1",
+     "2027-01-11T12:30+03:00"),
+]
+
+
+@pytest.mark.parametrize("case", AR_CASES, ids=[c[0] for c in AR_CASES])
+def test_a_real_tiers_and_answer_times(case, tmp_path):
+    _, inn, product, created_at, tier, status, priority, first_response = case
+    changes = {"product": product} if product else {}
+    decision = simulate("a-real", request("a-real", inn, created_at, **changes), tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"], decision["priority"]) == (
+        tier, status, priority)
+    assert decision["deadlines"] == {"acknowledgement": None, "first_response": first_response,
+                                     "resolution": None}
+    if product == "ИКС Lite":
+        assert any("product exception ИКС Lite" in line for line in decision["explanation"])
+
+
+# --- ID: categories (ID-1), first response (ID-5), demo once a year (ID-4) --------------
+
+ID_CASES = [
+    ("partner", "6670389288", TUE, "partner", "none", "2026-12-01T14:00+03:00"),
+    ("subscription", "6671470358", TUE, "subscription", "active", "2026-12-01T14:00+03:00"),
+    ("subscription-expiring", "7715155799", TUE, "subscription", "expiring",
+     "2026-12-01T14:00+03:00"),
+    # ID-3: the subscription ended 2026-12-20 (inclusive); Mon 21 Dec it is expired
+    ("subscription-day-after", "7715155799", "2026-12-21T10:00:00+03:00", "none", "expired",
+     None),
+    ("subscription-expired", "6672191893", TUE, "none", "expired", None),
+    ("demo", "6673583519", TUE, "demo", "none", "2026-12-03T16:00+03:00"),
+    ("unknown-inn", UNKNOWN_INN, TUE, "none", "none", None),
+    ("partner-before-new-year", "6670389288", BEFORE_NY, "partner", "none",
+     "2027-01-11T12:30+03:00"),
+]
+
+
+@pytest.mark.parametrize("case", ID_CASES, ids=[c[0] for c in ID_CASES])
+def test_ideco_categories_and_first_response(case, tmp_path):
+    _, inn, created_at, tier, status, first_response = case
+    decision = simulate("ideco", request("ideco", inn, created_at), tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"]) == (tier, status)
+    assert decision["deadlines"] == {"acknowledgement": None, "first_response": first_response,
+                                     "resolution": None}
+
+
+def test_ideco_only_one_demo_period_a_year(tmp_path):
+    """ID-4: the March 2026 demo is honoured; the December one (less than 365 days after
+    the March start) is refused, and the customer would fall to tier "none" anyway."""
+    march = simulate("ideco", request("ideco", "7714036196", "2026-03-10T10:00:00+03:00"),
+                     tmp_path)
+    assert (march["tier"], march["deadlines"]["first_response"]) == (
+        "demo", "2026-03-12T16:00+03:00")
+    december = simulate("ideco", request("ideco", "7714036196"), tmp_path)
+    assert not december["accepted"]
+    assert (december["tier"], december["deadlines"]["first_response"]) == ("none", None)
+
+
+def test_ideco_second_demo_within_a_year_is_refused(tmp_path):
+    decision = simulate("ideco", request("ideco", "7714036196"), tmp_path)
+    assert ("demo_already_used", "") in codes(decision)
+
+
+def test_ideco_first_request_needs_contact_and_organization(tmp_path):
+    decision = simulate("ideco", request("ideco", "6671470358", contact={},
+                                         organization={"inn": "6671470358"}), tmp_path)
+    assert not decision["accepted"]
+    assert codes(decision) == [("missing_field", "contact.name"),
+                               ("missing_field", "organization.name"),
+                               ("missing_field", "contact")]
+
+
+# --- AS: three kinds (AS-1), basic 16 h (AS-2), warranty 8/40 h (AS-3), contracts (AS-4) -
+
+AS_CASES = [
+    # id, inn, (product, version), created_at, tier, status, priority,
+    # (acknowledgement, first response, resolution)
+    ("individual-contract", "7811471282", None, TUE, "individual", "active", "P1",
+     ("2026-12-01T11:00+03:00", "2026-12-01T14:00+03:00", "2026-12-02T18:00+03:00")),
+    # only first_response 2h on 24x7 is in the contract; resolution: the tier rule (40 h)
+    ("individual-partial-contract", "7812656230", ("ЛОЦМАН:PLM", "2024"), TUE, "individual", "active",
+     "P1", (None, "2026-12-01T12:00+03:00", "2026-12-07T18:00+03:00")),
+    # 8 h on 10-18 = the rest of Tue; 40 h = five working days Tue..Mon
+    ("warranty-product-bought", "7813824663", None, TUE, "warranty", "active", "P2",
+     (None, "2026-12-01T18:00+03:00", "2026-12-07T18:00+03:00")),
+    ("warranty-update-pack", "7716752928", None, TUE, "warranty", "active", "P2",
+     (None, "2026-12-01T18:00+03:00", "2026-12-07T18:00+03:00")),
+    ("basic", "7717311411", None, TUE, "basic", "active", "P3",
+     (None, "2026-12-02T18:00+03:00", None)),
+    ("basic-contract-expired", "7718874079", ("ВЕРТИКАЛЬ", "2024"), TUE, "basic", "expired", "P3",
+     (None, "2026-12-02T18:00+03:00", None)),
+    ("basic-unknown-inn", UNKNOWN_INN, None, TUE, "basic", "none", "P3",
+     (None, "2026-12-02T18:00+03:00", None)),
+    # the 2026 contract ended 31 Dec: in January the customer is basic again (AS-4 terms gone)
+    ("contract-after-expiry", "7811471282", None, "2027-01-11T10:00:00+03:00", "basic",
+     "active", "P3", (None, "2027-01-12T18:00+03:00", None)),
+    # 30 min on Wed 30 Dec, then from Mon 11 Jan 10:00 (AS-2 hours)
+    ("contract-before-new-year", "7811471282", None, BEFORE_NY, "individual", "active", "P1",
+     ("2027-01-11T10:30+03:00", "2027-01-11T13:30+03:00", "2027-01-12T17:30+03:00")),
+]
+
+
+@pytest.mark.parametrize("case", AS_CASES, ids=[c[0] for c in AS_CASES])
+def test_ascon_kinds_of_support(case, tmp_path):
+    _, inn, product, created_at, tier, status, priority, due = case
+    changes = {"product": product[0], "version": product[1]} if product else {}
+    decision = simulate("ascon", request("ascon", inn, created_at, **changes), tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"], decision["priority"]) == (
+        tier, status, priority)
+    assert decision["deadlines"] == dict(zip(
+        ("acknowledgement", "first_response", "resolution"), due))
+    if case[0] == "individual-contract":
+        assert any("contract ИТП-2026/017 (AS-4)" in line for line in decision["explanation"])
+
+
+# --- BA: priorities (BA-5), 3 h processing (BA-6), resolution terms (BA-7) ---------------
+
+BA_CASES = [
+    # id, created_at, impact, acknowledgement, resolution (= first response, BA-7)
+    ("P1-4h", TUE, "P1", "2026-12-01T13:00+03:00", "2026-12-01T14:00+03:00"),
+    ("P2-8h", TUE, "P2", "2026-12-01T13:00+03:00", "2026-12-01T18:00+03:00"),
+    # 5 / 10 working days: the close of the 5th / 10th working day after Tue 1 Dec
+    ("P3-5d", TUE, "P3", "2026-12-01T13:00+03:00", "2026-12-08T18:00+03:00"),
+    ("P4-10d", TUE, "P4", "2026-12-01T13:00+03:00", "2026-12-15T18:00+03:00"),
+    ("no-impact-is-P3", TUE, None, "2026-12-01T13:00+03:00", "2026-12-08T18:00+03:00"),
+    # Tue 3 Nov closes at 17:00 (short day), Wed 4 Nov is a holiday
+    ("P1-short-day", SHORT_DAY, "P1", "2026-11-03T13:00+03:00", "2026-11-03T14:00+03:00"),
+    ("P2-across-holiday", SHORT_DAY, "P2", "2026-11-03T13:00+03:00", "2026-11-05T10:00+03:00"),
+    ("P3-across-holiday", SHORT_DAY, "P3", "2026-11-03T13:00+03:00", "2026-11-11T18:00+03:00"),
+    ("P4-across-holiday", SHORT_DAY, "P4", "2026-11-03T13:00+03:00", "2026-11-18T18:00+03:00"),
+    # Saturday night: the clock starts Mon 30 Nov 09:00
+    ("P3-saturday-night", SAT_NIGHT, "P3", "2026-11-30T12:00+03:00", "2026-12-07T18:00+03:00"),
+    # 30 min on Wed 30 Dec, the rest from Mon 11 Jan 09:00
+    ("P1-before-new-year", BEFORE_NY, "P1", "2027-01-11T11:30+03:00", "2027-01-11T12:30+03:00"),
+]
+
+
+@pytest.mark.parametrize("case", BA_CASES, ids=[c[0] for c in BA_CASES])
+def test_barier_priorities_and_deadlines(case, tmp_path):
+    name, created_at, impact, acknowledgement, resolution = case
+    decision = simulate("barier", request("barier", "3662579177", created_at, impact=impact),
+                        tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert decision["tier"] == "contract"
+    assert decision["priority"] == (impact or "P3")
+    assert decision["deadlines"] == {"acknowledgement": acknowledgement,
+                                     "first_response": resolution, "resolution": resolution}
+
+
+@pytest.mark.parametrize("inn, tier, status", [
+    ("3662579177", "contract", "expiring"),
+    ("3663348976", "contract", "active"),
+    ("3664373414", "no_contract", "expired"),
+    (UNKNOWN_INN, "no_contract", "none"),
+    (None, "no_contract", "none"),
+])
+def test_barier_contract_tier_does_not_change_terms(inn, tier, status, tmp_path):
+    decision = simulate("barier", request("barier", inn, impact="P2"), tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"]) == (tier, status)
+    assert decision["deadlines"]["resolution"] == "2026-12-01T18:00+03:00"
+
+
+def test_barier_demands_all_six_items(tmp_path):
+    decision = simulate("barier", request("barier", None, contact={"name": "Иван"},
+                                          organization={}), tmp_path)
+    assert codes(decision) == [("missing_field", "contact.email"),
+                               ("missing_field", "contact.phone"),
+                               ("missing_field", "contact.position"),
+                               ("missing_field", "organization.name")]
+
+
+# --- RB: 10 working days (RB-2), high criticality on 24x7 (RB-3/RB-4), RB-5 --------------
+
+RB_CASES = [
+    # id, inn, created_at, impact, tier, status, priority, first response due
+    ("normal-10-working-days", "7719526010", TUE, "P3", "contract", "active", "normal",
+     "2026-12-15T18:00+03:00"),
+    ("no-impact-normal", "7719526010", TUE, None, "contract", "active", "normal",
+     "2026-12-15T18:00+03:00"),
+    # wall clock: Saturday 03:00 + 4 h
+    ("critical-saturday-night", "7719526010", SAT_NIGHT, "P1", "contract", "active",
+     "critical", "2026-11-28T07:00+03:00"),
+    # working days: the clock starts Mon 30 Nov 10:00; 10th working day after it
+    ("normal-saturday-night", "7719526010", SAT_NIGHT, "P3", "contract", "active", "normal",
+     "2026-12-14T18:00+03:00"),
+    ("critical-before-new-year", "7719526010", BEFORE_NY, "P1", "contract", "expiring",
+     "critical", "2026-12-30T21:30+03:00"),
+    # individual terms ("отдельно оговариваемых"): 3 working days in the contract's sla
+    ("individual-terms", "7720815909", TUE, "P3", "contract", "expiring", "normal",
+     "2026-12-04T18:00+03:00"),
+    ("contract-expired", "7721830160", TUE, "P3", "no_contract", "expired", "normal",
+     "2026-12-15T18:00+03:00"),
+    ("unknown-inn", UNKNOWN_INN, TUE, "P2", "no_contract", "none", "normal",
+     "2026-12-15T18:00+03:00"),
+]
+
+
+@pytest.mark.parametrize("case", RB_CASES, ids=[c[0] for c in RB_CASES])
+def test_rusbitech_processing_and_high_criticality(case, tmp_path):
+    _, inn, created_at, impact, tier, status, priority, first_response = case
+    decision = simulate("rusbitech", request("rusbitech", inn, created_at, impact=impact),
+                        tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"], decision["priority"]) == (
+        tier, status, priority)
+    # RB-5: no resolution time is guaranteed; RB sets no acknowledgement time
+    assert decision["deadlines"] == {"acknowledgement": None, "first_response": first_response,
+                                     "resolution": None}
+    if priority == "critical":
+        assert any("on 24x7" in line for line in decision["explanation"])
+
+
+# --- refusals of the intake gate --------------------------------------------------------
+
+REJECTIONS = [
+    # id, preset, changes, expected (code, field, rule) triples
+    ("a-real-no-contact", "a-real", {"contact": {}},
+     [("missing_field", "contact.name", None), ("missing_field", "contact", "any_of")]),
+    ("a-real-bad-inn", "a-real", {"organization": {"inn": "7702211327"}},
+     [("invalid_inn", "organization.inn", "checksum")]),
+    ("a-real-no-version", "a-real", {"version": None}, [("missing_field", "version", None)]),
+    ("a-real-version-line-ended", "a-real", {"version": "6.5"},
+     [("unsupported_version", "version", "end_of_support")]),
+    ("a-real-version-out-of-range", "a-real", {"version": "5.2"},
+     [("unsupported_version", "version", "range")]),
+    ("a-real-other-vendor", "a-real", {"product": "Kerio Control"},
+     [("unsupported_product", "product", None)]),
+    ("ideco-not-current", "ideco", {"version": "19.5"},
+     [("unsupported_version", "version", "not_current")]),
+    ("ideco-bad-inn", "ideco", {"organization": {"name": "ООО", "inn": "6671470359"}},
+     [("invalid_inn", "organization.inn", "checksum")]),
+    ("ascon-withdrawn", "ascon", {"version": "21"},
+     [("unsupported_version", "version", "end_of_support")]),
+    ("ascon-bad-inn", "ascon", {"organization": {"inn": "7813824664"}},
+     [("invalid_inn", "organization.inn", "checksum")]),
+    ("ascon-no-contact", "ascon", {"contact": {"name": "Дмитрий"}},
+     [("missing_field", "contact", "any_of")]),
+    ("rusbitech-bad-inn", "rusbitech", {"organization": {"inn": "7719526011"}},
+     [("invalid_inn", "organization.inn", "checksum")]),
+    ("rusbitech-other-product", "rusbitech", {"product": "Astra Linux"},
+     [("unsupported_product", "product", None)]),
+    ("rusbitech-no-contact", "rusbitech", {"contact": {}},
+     [("missing_field", "contact.name", None), ("missing_field", "contact", "any_of")]),
+]
+
+
+@pytest.mark.parametrize("case", REJECTIONS, ids=[c[0] for c in REJECTIONS])
+def test_rejections(case, tmp_path):
+    _, preset, changes, expected = case
+    inn = {"a-real": "7702211326", "ideco": "6671470358", "ascon": "7717311411",
+           "rusbitech": "7719526010"}[preset]
+    decision = simulate(preset, request(preset, inn, **changes), tmp_path)
+    assert not decision["accepted"]
+    assert [(r["code"], r["field"], r["params"].get("rule")) for r in decision["reasons"]] \
+        == expected
+
+
+def test_barier_bad_inn_is_only_flagged(tmp_path):
+    decision = simulate("barier", request("barier", "3663348977"), tmp_path)
+    assert decision["accepted"]
+    assert [(f["code"], f["field"]) for f in decision["flags"]] == [
+        ("ignored_invalid_value", "organization.inn")]
+    assert decision["tier"] == "no_contract"

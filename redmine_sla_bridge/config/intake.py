@@ -3,7 +3,6 @@
 Example (the AR regulation, with an "Ideco" product to show the version options)::
 
     intake:
-      language: ru                       # ru | en: the language of rejection notes
       required: [description, version, organization.inn]          # AR-1
       first_request_only: [organization.name]                     # ID-6
       any_of:

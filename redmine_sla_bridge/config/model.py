@@ -39,7 +39,8 @@ class RedmineConfig(StrictModel):
     keep_alive: bool = Field(
         default=True,
         description="Reuse HTTP connections. Turn off against WEBrick (the local dev "
-        "Redmine), where a kept-alive connection waits for a delayed ACK (~70 ms a call).",
+        "Redmine), where a kept-alive connection waits for a delayed ACK (measured here: ~53 ms "
+        "a call kept alive, ~13 ms with a new connection).",
     )
     verify_tls: bool = True
 

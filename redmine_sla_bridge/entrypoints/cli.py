@@ -137,7 +137,12 @@ def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bo
 
     from redmine_sla_bridge.adapters.notify import build_notifier
 
+    import datetime as dt
+    import logging
+
     config = _load(config_path)
+    for warning in config.warnings(dt.date.today()):
+        logging.getLogger("redmine_sla_bridge").warning(warning)
     try:
         store = Store.from_url(config.store.url, base_dir=config.base_dir) if with_redmine else None
         notifier = build_notifier(config.notify, store) if store is not None else None
@@ -237,14 +242,22 @@ def simulate(config_path: str, customers: str | None, request_file) -> None:
 @cli.command("dead-letters")
 @CONFIG_OPTION
 @click.option("--requeue", "requeue_id", type=int, help="Put this dead event back in the inbox.")
-def dead_letters(config_path: str, requeue_id: int | None) -> None:
-    """List events that could not be processed, with the reason; or requeue one."""
+@click.option("--requeue-all", is_flag=True, help="Put every dead event back (after a fix).")
+def dead_letters(config_path: str, requeue_id: int | None, requeue_all: bool) -> None:
+    """List events that could not be processed, with the reason; or requeue them."""
     import datetime as dt
 
     from redmine_sla_bridge.adapters.store import Store
 
     config = _load(config_path)
     store = Store.from_url(config.store.url, base_dir=config.base_dir)
+    if requeue_all:
+        now = dt.datetime.now(dt.timezone.utc)
+        count = 0
+        while letters := store.dead_letters(limit=500):
+            count += sum(store.requeue_dead(letter.id, now) for letter in letters)
+        click.echo(f"requeued {count} event(s)")
+        return
     if requeue_id is not None:
         if not store.requeue_dead(requeue_id, dt.datetime.now(dt.timezone.utc)):
             click.echo(f"error: no dead event {requeue_id}", err=True)

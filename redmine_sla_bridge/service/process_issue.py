@@ -82,6 +82,14 @@ class _IssueState:
     def intake(self) -> Outcome:
         rejected_status = self.rt.config.statuses.rejected
         replies = ()
+        if not self.closed and self._bridge_spoke_last():
+            # The bridge refused it and nobody has touched it since, yet it is not in the
+            # rejected status: Redmine's workflow dropped the status change. Refusing it
+            # again on every event would spam the customer.
+            log.warning("refused request is not in the rejected status: check that the "
+                        "bridge's role may move issues to %r", rejected_status,
+                        extra={"issue_id": self.issue_id})
+            return Outcome(self.issue_id, "unchanged", "refused; status change not applied")
         if self.closed:
             if self.status != rejected_status:
                 return Outcome(self.issue_id, "skipped", "closed before the bridge saw it")
@@ -100,6 +108,15 @@ class _IssueState:
         if decision.accepted:
             return self._accept(decision, reopen=self.closed)
         return self._reject(decision)
+
+    def _bridge_spoke_last(self) -> bool:
+        """The last journal with content is the bridge's own public note."""
+        last = max(((n.journal_id or 0, n.role) for n in self.history.notes), default=None)
+        changes = [c.journal_id or 0 for c in (*self.history.status_changes, *self.history.field_changes)
+                   if c.role is not Role.BRIDGE]
+        if last is None or last[1] is not Role.BRIDGE:
+            return False
+        return not changes or max(changes) < last[0]
 
     def _requester_replies_since_bridge(self):
         # Journal ids order journals written within the same second.

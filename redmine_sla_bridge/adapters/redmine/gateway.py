@@ -36,7 +36,6 @@ class RedmineRejected(RedmineError):
 
 
 _PERMANENT = {
-    rex.AuthError: 401,
     rex.ForbiddenError: 403,
     rex.ResourceNotFoundError: 404,
     rex.ResourceAttrError: None,
@@ -109,6 +108,12 @@ class RedmineGateway:
     def _call(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except rex.AuthError as exc:
+            # A wrong or revoked key (or the REST API switched off) fails every call alike:
+            # a deployment fault to fix, not a reason to give up on each event.
+            raise RedmineUnavailable(
+                "Redmine rejected the API key (401): check redmine.api_key and that the REST "
+                "API is enabled (Administration > Settings > API)") from exc
         except tuple(_PERMANENT) as exc:
             raise RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__) from exc
         except rex.UnknownError as exc:

@@ -154,10 +154,11 @@ class Person:
 
 @pytest.fixture()
 def people(redmine, gateway, project) -> dict[str, Person]:
-    """A customer (Reporter) and an engineer (Developer), members of the test project."""
+    """A customer (Reporter), an engineer (Developer) and a support lead (Manager),
+    members of the test project. (The admin is the bridge's own user in these tests.)"""
     roles = {r["name"]: r["id"] for r in gateway.roles()}
     out = {}
-    for key, role in (("customer", "Reporter"), ("engineer", "Developer")):
+    for key, role in (("customer", "Reporter"), ("engineer", "Developer"), ("lead", "Manager")):
         login = unique(key[:4])
         user = gateway.create_user(login, key.capitalize(), login, f"{login}@example.ru",
                                    "password-" + login)

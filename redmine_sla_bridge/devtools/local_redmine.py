@@ -89,6 +89,7 @@ class LocalRedmine:
         if not GEMFILE_LOCAL.exists() or wanted not in GEMFILE_LOCAL.read_text():
             with GEMFILE_LOCAL.open("a") as fh:
                 fh.write(wanted)
+        _set_sqlite_busy_timeout()
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -179,6 +180,19 @@ class LocalRedmine:
 
     def status_json(self) -> str:
         return json.dumps(self.status(), indent=2)
+
+
+DATABASE_YML = Path("/etc/redmine/default/database.yml")
+
+
+def _set_sqlite_busy_timeout(milliseconds: int = 15000) -> None:
+    """Debian's database.yml sets no timeout, so SQLite answers "database is locked" at
+    once when two writers meet (WEBrick's threads, a `rails runner`); wait instead."""
+    text = DATABASE_YML.read_text()
+    if "adapter: sqlite3" not in text or "timeout:" in text:
+        return
+    DATABASE_YML.write_text(text.replace("adapter: sqlite3",
+                                         f"adapter: sqlite3\n  timeout: {milliseconds}", 1))
 
 
 def _gem_available(name: str) -> bool:

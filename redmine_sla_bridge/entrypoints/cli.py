@@ -26,8 +26,14 @@ def _load(path: str):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json",
+              show_default=True, envvar="REDMINE_SLA_BRIDGE_LOG_FORMAT")
+@click.option("--log-level", default="INFO", show_default=True, envvar="REDMINE_SLA_BRIDGE_LOG_LEVEL")
+def cli(log_format: str, log_level: str) -> None:
     """Make an unmodified Redmine enforce a technical-support regulation."""
+    from redmine_sla_bridge.telemetry.logs import configure
+
+    configure(log_level.upper(), log_format)
 
 
 @cli.command("check-config")

@@ -43,6 +43,12 @@ class BridgeServer(BaseApplication):
 
 
 def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> None:
+    import os
+    import tempfile
+
+    # Before any worker imports prometheus_client: counters are then per-process files
+    # that /metrics sums. A fresh directory per start, so old counts do not linger.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="redmine-sla-bridge-metrics-")
     options = {
         "bind": bind,
         "workers": workers,

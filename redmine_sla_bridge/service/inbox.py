@@ -15,12 +15,14 @@ import datetime as dt
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.adapters.store import InboxEvent, backoff
 from redmine_sla_bridge.service.process_issue import NotManageable, Outcome, process_issue
+from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +65,11 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
             break
         for event in events:
             moment = clock()
+            started = time.perf_counter()
             try:
                 outcome = process_issue(rt, event.issue_id, moment)
             except RedmineUnavailable as exc:
+                metrics.EVENTS_RETRIED.inc(len(events) - events.index(event))
                 # Everything after this would fail the same way: back off as a whole.
                 rt.store.retry(event.id, worker, moment, str(exc), backoff(event.attempts))
                 report.retried += 1
@@ -78,24 +82,31 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
                 return report
             except (RedmineRejected, NotManageable, LookupError) as exc:
                 rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
+                metrics.EVENTS_DEAD.inc()
                 report.dead += 1
                 log.error("event dead-lettered", extra={"issue_id": event.issue_id, "error": str(exc)})
                 continue
             except Exception as exc:  # noqa: BLE001 - a bug must not stall the inbox
                 if event.attempts + 1 >= MAX_BUG_ATTEMPTS:
                     rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
+                    metrics.EVENTS_DEAD.inc()
                     report.dead += 1
                 else:
                     rt.store.retry(event.id, worker, moment, f"{type(exc).__name__}: {exc}",
                                    backoff(event.attempts))
+                    metrics.EVENTS_RETRIED.inc()
                     report.retried += 1
                 log.exception("event failed", extra={"issue_id": event.issue_id})
                 continue
             rt.store.complete(event.id, worker, moment)
+            metrics.EVENTS_PROCESSED.labels(outcome.action).inc()
+            metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
             report.processed += 1
             report.outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
             log.info("issue processed", extra={"issue_id": event.issue_id,
                                                "action": outcome.action, "detail": outcome.detail})
+    metrics.INBOX_PENDING.set(rt.store.pending_count())
+    metrics.INBOX_PENDING.set(rt.store.pending_count())
     return report

@@ -25,6 +25,7 @@ from redmine_sla_bridge.domain.notices import describe_duration, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.request_decision import decide_request
 from redmine_sla_bridge.service.escalation import escalate
+from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def _advance(rt, issue, fields: FieldMap, values, now) -> SlaState | None:
     if STATE_RANK[new] <= STATE_RANK[current]:
         return None
     escalate(rt, issue, fields, new, open_targets, now)
+    metrics.SLA_TRANSITIONS.labels(str(new), values.get("tier") or "-").inc()
     log.info("SLA state changed", extra={"issue_id": issue["id"], "state": str(new)})
     return new
 

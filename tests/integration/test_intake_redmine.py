@@ -124,7 +124,7 @@ def test_an_email_style_description_is_parsed_into_the_fields(make_runtime, redm
 
 
 def test_reopening_after_fixing_runs_the_gate_again(make_runtime, redmine, gateway, project,
-                                                    support_tracker):
+                                                    support_tracker, people):
     rt = make_runtime(_document(redmine))
     bad = {**COMPLETE, "inn": "7707083894"}
     issue = _file(rt, gateway, project, support_tracker, **bad)
@@ -134,8 +134,8 @@ def test_reopening_after_fixing_runs_the_gate_again(make_runtime, redmine, gatew
     fields = rt.project_fields(project["identifier"])[1]
     # The support lead corrects the INN and reopens (Redmine's default workflow lets only
     # a manager or an admin leave Rejected).
-    gateway.update_issue(issue["id"], status_id=rt.facts.status_ids["New"],
-                         custom_fields=fields.payload({"inn": "7707083893"}))
+    people["lead"].gateway.update_issue(issue["id"], status_id=rt.facts.status_ids["New"],
+                                        custom_fields=fields.payload({"inn": "7707083893"}))
     assert process_issue(rt, issue["id"]).action == "accepted"
     assert _fields(gateway, issue["id"])["SLA state"] == "on track"
 

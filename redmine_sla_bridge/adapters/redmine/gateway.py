@@ -16,6 +16,7 @@ import requests
 from redminelib import Redmine, exceptions as rex
 
 from redmine_sla_bridge.adapters.redmine.engine import BridgeEngine
+from redmine_sla_bridge.telemetry import metrics
 
 
 class RedmineError(Exception):
@@ -56,6 +57,7 @@ class CallCounter:
     def __call__(self, method: str, url: str) -> None:
         with self._lock:
             self.by_method[method] += 1
+        metrics.REDMINE_CALLS.labels(method).inc()
 
     @property
     def total(self) -> int:
@@ -108,21 +110,9 @@ class RedmineGateway:
     def _call(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except rex.AuthError as exc:
-            # A wrong or revoked key (or the REST API switched off) fails every call alike:
-            # a deployment fault to fix, not a reason to give up on each event.
-            raise RedmineUnavailable(
-                "Redmine rejected the API key (401): check redmine.api_key and that the REST "
-                "API is enabled (Administration > Settings > API)") from exc
-        except tuple(_PERMANENT) as exc:
-            raise RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__) from exc
-        except rex.UnknownError as exc:
-            status = exc.status_code if hasattr(exc, "status_code") else None
-            if status is not None and 400 <= status < 500:
-                raise RedmineRejected(status, str(exc)) from exc
-            raise RedmineUnavailable(str(exc)) from exc
-        except (rex.ServerError, rex.JSONDecodeError, requests.RequestException) as exc:
-            raise RedmineUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        except (rex.BaseRedmineError, requests.RequestException) as exc:
+            metrics.REDMINE_ERRORS.labels(type(exc).__name__).inc()
+            raise _translated(exc) from exc
 
     def _get(self, path: str, **params) -> dict[str, Any]:
         return self._call(self._redmine.engine.request, "get", self.url + path, params=params)
@@ -214,6 +204,23 @@ class RedmineGateway:
 
     def update_issue(self, issue_id: int, **fields) -> None:
         self._call(self._redmine.issue.update, int(issue_id), **fields)
+
+
+def _translated(exc: Exception) -> RedmineError:
+    """The bridge's own error for a python-redmine or HTTP failure."""
+    if isinstance(exc, rex.AuthError):
+        # A wrong or revoked key (or the REST API switched off) fails every call alike:
+        # a deployment fault to fix, not a reason to give up on each event.
+        return RedmineUnavailable(
+            "Redmine rejected the API key (401): check redmine.api_key and that the REST "
+            "API is enabled (Administration > Settings > API)")
+    if type(exc) in _PERMANENT:
+        return RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__)
+    if isinstance(exc, rex.UnknownError):
+        status = getattr(exc, "status_code", None)
+        if status is not None and 400 <= status < 500:
+            return RedmineRejected(status, str(exc))
+    return RedmineUnavailable(f"{type(exc).__name__}: {exc}")
 
 
 def _plain(resource) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
 from redmine_sla_bridge.service.inbox import enqueue_issue
+from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def create_app(rt, on_enqueue=None) -> Flask:
         stored = enqueue_issue(rt.store, hint.source, hint.issue_id, rt.clock(),
                                journal_id=hint.journal_id, delivery_id=hint.delivery_id,
                                payload=body.decode("utf-8", "replace"))
+        (metrics.EVENTS_RECEIVED if stored else metrics.EVENTS_DUPLICATE).labels(hint.source).inc()
         if stored and on_enqueue is not None:
             on_enqueue()
         return jsonify({"accepted": True, "duplicate": not stored, "issue_id": hint.issue_id}), 202
@@ -99,6 +101,12 @@ def create_app(rt, on_enqueue=None) -> Flask:
             log.error("Redmine refused the new issue: %s", exc)
             return error(502, "Redmine refused the new issue; the bridge's admin must check it")
         return jsonify(answer.body), answer.status
+
+    @app.get("/metrics")
+    def prometheus():
+        body, content_type = metrics.render()
+        return Response(body, mimetype=content_type.split(";")[0],
+                        headers={"Content-Type": content_type})
 
     @app.get("/healthz")
     def healthz():

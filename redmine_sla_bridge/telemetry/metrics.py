@@ -1,0 +1,44 @@
+"""Prometheus metrics of the bridge (prometheus-client).
+
+Under gunicorn every worker is its own process: `serve` sets PROMETHEUS_MULTIPROC_DIR
+before any worker imports this module, so the counters are summed across workers at
+scrape time (`/metrics` uses the multiprocess collector when that variable is set).
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest,
+    multiprocess,
+)
+
+EVENTS_RECEIVED = Counter("bridge_events_received_total", "Events stored in the inbox.",
+                          ["source"])
+EVENTS_DUPLICATE = Counter("bridge_events_duplicate_total", "Deliveries dropped as repeats.",
+                           ["source"])
+EVENTS_PROCESSED = Counter("bridge_events_processed_total", "Events processed, by outcome.",
+                           ["action"])
+EVENTS_RETRIED = Counter("bridge_events_retried_total", "Events put back for a later retry.")
+EVENTS_DEAD = Counter("bridge_events_dead_total", "Events given up on (dead letters).")
+PROCESSING_SECONDS = Histogram(
+    "bridge_event_processing_seconds", "Time to process one event, Redmine calls included.",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+REDMINE_CALLS = Counter("bridge_redmine_calls_total", "Calls to Redmine's API.", ["method"])
+REDMINE_ERRORS = Counter("bridge_redmine_errors_total", "Failed calls to Redmine.", ["kind"])
+SLA_TRANSITIONS = Counter("bridge_sla_transitions_total",
+                          "SLA states entered by time (sweep), by tier.", ["state", "tier"])
+INBOX_PENDING = Gauge("bridge_inbox_pending", "Events waiting in the inbox.",
+                      multiprocess_mode="livemax")
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text for `/metrics`."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -186,3 +187,32 @@ def rewrite_times(local: LocalRedmine, issue_id: int, created_on, journals: dict
     for journal_id, moment in (journals or {}).items():
         script.append(f"Journal.where(id: {journal_id}).update_all(created_on: {ruby_time(moment)})")
     local.runner("; ".join(script))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A real PostgreSQL (Debian's, a cluster of the project's own), started or reused."""
+    from redmine_sla_bridge.devtools.local_postgres import DEFAULT_PORT, LocalPostgres
+
+    url = os.environ.get("STORE_TEST_POSTGRES_URL")
+    if url:
+        return url
+    return LocalPostgres(port=int(os.environ.get("STORE_TEST_PG_PORT", DEFAULT_PORT))).start(log=print)
+
+
+@contextlib.contextmanager
+def postgres_schema(base_url: str):
+    """A URL whose every connection lands in a fresh schema, dropped afterwards."""
+    from sqlalchemy import create_engine, make_url, text
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(base_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -104,6 +104,15 @@ class LocalRedmine:
         """Install if missing, start if not answering, enable REST; return the API key."""
         self.install(log=log)
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        if not self.answering() and self._running():
+            # Ours is up but busy (or still booting): wait for it, never start a second.
+            deadline = time.monotonic() + wait_seconds
+            while not self.answering(timeout=10) and self._running():
+                if time.monotonic() > deadline:
+                    raise LocalRedmineError(
+                        f"Redmine (pid file {self._pid_file}) runs but does not answer on "
+                        f"{self.url}; see {self.log_file}")
+                time.sleep(1)
         if not self.answering():
             log(f"starting Redmine on {self.url} (about 20 s) ...")
             with self.log_file.open("ab") as out:
@@ -132,6 +141,13 @@ class LocalRedmine:
                     )
                 time.sleep(0.5)
         return self.api_key()
+
+    def _running(self) -> bool:
+        try:
+            os.kill(int(self._pid_file.read_text().strip()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
 
     def api_key(self) -> str:
         """Enable the REST API (once) and return the admin's API key."""

@@ -180,3 +180,22 @@ def test_redmine_down_keeps_the_event_for_retry(make_runtime, redmine, project):
     assert report.redmine_down and report.retried == 1 and report.processed == 0
     assert rt.store.pending_count() == 1
     assert rt.store.dead_letters() == []
+
+
+def test_the_pipeline_on_a_postgresql_store(make_runtime, redmine, gateway, project, support_tracker,
+                                            postgres_url):
+    """Several replicas share a PostgreSQL store: the same flow as on SQLite."""
+    from tests.conftest import postgres_schema
+
+    with postgres_schema(postgres_url) as url:
+        document = _document(redmine)
+        document["store"] = {"url": url}
+        rt = make_runtime(document)
+        assert rt.store.backend == "postgresql"
+        issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
+                                     subject="On PostgreSQL", description="x")
+        for _ in range(3):
+            enqueue_issue(rt.store, "redmine7", issue["id"], rt.clock(), journal_id=0)
+        report = drain(rt)
+        assert [o.action for o in report.outcomes] == ["accepted"]
+        assert _fields(gateway, issue["id"])["SLA state"] == "on track"

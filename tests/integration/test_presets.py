@@ -466,3 +466,94 @@ def test_barier_bad_inn_is_only_flagged(tmp_path):
     assert [(f["code"], f["field"]) for f in decision["flags"]] == [
         ("ignored_invalid_value", "organization.inn")]
     assert decision["tier"] == "no_contract"
+
+
+# --- lifecycle blocks (AR-6/AR-8, ID-9/ID-10, BA-7/BA-8/BA-9, escalation) ---------------
+
+# Redmine's default data: what a lifecycle block may name without an admin creating it.
+DEFAULT_STATUSES = {"New", "In Progress", "Resolved", "Feedback", "Closed", "Rejected"}
+DEFAULT_PRIORITIES = ("Low", "Normal", "High", "Urgent", "Immediate")  # lowest first
+DEFAULT_ACTIVITIES = {"Design", "Development"}
+
+LIFECYCLE = {
+    # preset: (auto-close rules as (name, statuses, idle since, after, calendar),
+    #          development assignees and term, time accounting, at-risk / breached priority)
+    "a-real": ([("AR-6", {"Feedback", "Resolved"}, "customer_message", "14d", "24x7")],
+               (["Отдел разработки"], "10d"), None, ("High", "Urgent")),
+    "ideco": ([("ID-10", {"Feedback", "Resolved"}, "support_answer", "14d", "24x7")],
+              (["ОРПО"], "10d"), None, ("Urgent", "Immediate")),
+    "ascon": ([], None, None, ("Urgent", "Immediate")),
+    "barier": ([("BA-8", {"Resolved"}, "status_change", "24h", "24x7")], None,
+               (30, "Development"), ("High", "Urgent")),
+    "rusbitech": ([], (["Отдел разработки"], "10d"), None, ("High", "Urgent")),
+}
+# Rules a preset now automates: no "NOT YET AUTOMATED - <rule>" block may remain for them.
+AUTOMATED = {"a-real": ["AR-6", "AR-8"], "ideco": ["ID-10"], "barier": ["BA-8", "BA-9"],
+             "ascon": [], "rusbitech": []}
+
+
+def _config(preset: str):
+    from redmine_sla_bridge.config.loader import load_config
+
+    return load_config(config_of(preset))
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_lifecycle_block_loads_with_the_chosen_rules(preset):
+    lifecycle = _config(preset).lifecycle
+    auto_close, development, accounting, (at_risk, breached) = LIFECYCLE[preset]
+    assert [(r.name, set(r.from_statuses), r.idle_since, r.after, r.calendar)
+            for r in lifecycle.auto_close] == auto_close
+    assert all(r.to_status == "Closed" and not r.even_if_customer_waits
+               for r in lifecycle.auto_close)
+    if development is None:
+        assert lifecycle.development is None
+    else:
+        assert (lifecycle.development.assignees, lifecycle.development.expected_term) == development
+        assert lifecycle.development.statuses == []  # a group, never the support's In Progress
+    if accounting is None:
+        assert lifecycle.time_accounting is None
+    else:
+        assert (lifecycle.time_accounting.minimum_minutes,
+                lifecycle.time_accounting.activity) == accounting
+    escalation = lifecycle.escalation
+    assert (escalation.at_risk.raise_priority, escalation.breached.raise_priority) == (at_risk, breached)
+    assert escalation.at_risk.private_note and escalation.breached.private_note
+    # A reply in Feedback always resumes the work (the clock paused there restarts).
+    assert any("Feedback" in r.from_statuses and r.to_status == "In Progress"
+               for r in lifecycle.customer_reply)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_lifecycle_names_only_what_a_default_redmine_has(preset):
+    config = _config(preset)
+    lifecycle = config.lifecycle
+    statuses = {s for r in lifecycle.auto_close for s in (*r.from_statuses, r.to_status)}
+    statuses |= {s for r in lifecycle.customer_reply for s in (*r.from_statuses, r.to_status)}
+    assert statuses <= DEFAULT_STATUSES, statuses - DEFAULT_STATUSES
+    assert set(config.policy.priority.redmine.values()) <= set(DEFAULT_PRIORITIES)
+    for action in (lifecycle.escalation.at_risk, lifecycle.escalation.breached):
+        assert action.raise_priority in DEFAULT_PRIORITIES
+    if lifecycle.time_accounting is not None:
+        assert lifecycle.time_accounting.activity in DEFAULT_ACTIVITIES
+    # Escalation raises: the at-risk priority is never above the breached one.
+    order = DEFAULT_PRIORITIES.index
+    assert order(lifecycle.escalation.at_risk.raise_priority) <= order(
+        lifecycle.escalation.breached.raise_priority)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_automated_rules_are_no_longer_marked_not_automated(preset):
+    text = config_of(preset).read_text(encoding="utf-8")
+    pending = re.findall(r"NOT YET AUTOMATED - ([A-Z]{2}-\d+)", text)
+    assert not set(pending) & set(AUTOMATED[preset]), pending
+    assert "lifecycle:" in text
+
+
+def test_reopen_windows_are_the_chosen_ones():
+    """ID-10 "at any time" bounded by a year; AR-6 two weeks; BA-8 one working day."""
+    windows = {preset: [(r.within, r.calendar) for r in _config(preset).lifecycle.customer_reply
+                        if "Closed" in r.from_statuses]
+               for preset in PRESETS}
+    assert windows == {"a-real": [("14d", "24x7")], "ideco": [("365d", "24x7")],
+                       "barier": [("1d", "moscow")], "ascon": [], "rusbitech": []}

@@ -8,24 +8,12 @@ server instead, or STORE_TEST_PG_PORT to move the local one.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
+
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from redmine_sla_bridge.adapters.store import Store
-from redmine_sla_bridge.devtools.local_postgres import DEFAULT_PORT, LocalPostgres
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = os.environ.get("STORE_TEST_POSTGRES_URL")
-    if url:
-        return url
-    local = LocalPostgres(port=int(os.environ.get("STORE_TEST_PG_PORT", DEFAULT_PORT)))
-    return local.start(log=print)
+from tests.conftest import postgres_schema
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -34,19 +22,8 @@ def store_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
         return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    # search_path via libpq options: every connection of the store lands in the schema.
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture()

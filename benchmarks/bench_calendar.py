@@ -78,7 +78,7 @@ def main() -> None:
         import holidays
         import pytz
     except ImportError:
-        print("businesstimedelta is not installed: pip install -e ".[bench]"")
+        print('businesstimedelta is not installed: pip install -e ".[bench]"')
         return
     tz = pytz.timezone(ZONE)
     rule = businesstimedelta.Rules(

@@ -132,7 +132,7 @@ class SmtpConfig(StrictModel):
 
 class NotifyConfig(StrictModel):
     """Emails to requesters who are not Redmine users (acknowledgement, rejection,
-    at-risk and auto-close notices). Sent after the Redmine update, retried apart."""
+    auto-close and reopen-window notices). Sent after the Redmine update, retried apart."""
 
     enabled: bool = False
     smtp: SmtpConfig | None = None

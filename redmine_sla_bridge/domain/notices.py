@@ -31,6 +31,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "просто ответьте на это сообщение до $reopen_until, и мы продолжим работу.",
         "closed.note.no_window": "Обращение $number закрыто, так как $idle. Если вопрос "
         "остался, просто ответьте на это сообщение, и мы продолжим работу.",
+        "closed.note.new_request": "Обращение $number закрыто, так как $idle. Если вопрос "
+        "остался, пожалуйста, создайте новое обращение и укажите в нём номер $number.",
         "idle.customer_message": "от вас не было сообщений в течение $after",
         "idle.support_answer": "после нашего ответа прошло $after без вашего ответа",
         "idle.status_change": "за $after подтверждения не поступило",
@@ -63,6 +65,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "just reply to this message before $reopen_until and we will continue.",
         "closed.note.no_window": "Request $number is closed because $idle. If the question "
         "remains, just reply to this message and we will continue.",
+        "closed.note.new_request": "Request $number is closed because $idle. If the question "
+        "remains, please open a new request and mention $number in it.",
         "idle.customer_message": "we have not heard from you for $after",
         "idle.support_answer": "$after have passed since our answer without a reply",
         "idle.status_change": "no confirmation came within $after",

@@ -24,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from redmine_sla_bridge.service.inbox import drain
 from redmine_sla_bridge.service.poll import poll
 from redmine_sla_bridge.service.sweep import sweep
+from redmine_sla_bridge.service.sync import PURGE_AFTER
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class LeaderJobs:
         self.jobs: dict[str, tuple[Callable[[], object], float]] = {
             "sweep": (lambda: sweep(rt), config.lifecycle.sweep_interval_seconds),
             "notify": (lambda: rt.notifier.deliver_due(rt.clock()) if rt.notifier else None, 30),
-            "purge": (lambda: rt.store.purge_done(rt.clock() - dt.timedelta(days=30)), 86400),
+            "purge": (lambda: rt.store.purge_done(rt.clock() - PURGE_AFTER), 86400),
         }
         if config.polling.enabled:
             self.jobs["poll"] = (lambda: poll(rt), config.polling.interval_seconds)

@@ -17,8 +17,21 @@ log = logging.getLogger(__name__)
 
 def escalate(rt, issue: dict, fields: FieldMap, state: SlaState, targets: Sequence[OpenTarget],
              now: dt.datetime) -> None:
+    """Write the worse state and do its actions, in one update (plus watcher calls)."""
+    payload, watchers = escalation_actions(rt, issue, state, targets, now)
+    payload["custom_fields"] = fields.payload({"sla_state": str(state)})
+    rt.gateway.update_issue(issue["id"], **payload)
+    for user_id in watchers:
+        rt.gateway.add_watcher(issue["id"], user_id)
+
+
+def escalation_actions(rt, issue: dict, state: SlaState, targets: Sequence[OpenTarget],
+                       now: dt.datetime) -> tuple[dict, list[int]]:
+    """The update fields and the watchers the configured actions for `state` ask for.
+    Used by the sweep (time made it worse) and by event processing (an event found it
+    worse first), so the actions happen whichever notices first."""
     action = getattr(rt.config.lifecycle.escalation, state.name.lower(), None)
-    payload: dict = {"custom_fields": fields.payload({"sla_state": str(state)})}
+    payload: dict = {}
     watchers: list[int] = []
     if action is not None:
         if action.private_note:
@@ -31,12 +44,15 @@ def escalate(rt, issue: dict, fields: FieldMap, state: SlaState, targets: Sequen
             else:
                 log.warning("escalation assignee is not a member of the project",
                             extra={"issue_id": issue["id"], "assignee": action.assign_to})
-        watchers = [people[w] for w in action.add_watchers if w in people]
+        for name in action.add_watchers:
+            if name in people:
+                watchers.append(people[name])
+            else:
+                log.warning("escalation watcher is not a member of the project",
+                            extra={"issue_id": issue["id"], "watcher": name})
         if action.raise_priority:
             payload.update(_raised_priority(rt, issue, action.raise_priority))
-    rt.gateway.update_issue(issue["id"], **payload)
-    for user_id in watchers:
-        rt.gateway.add_watcher(issue["id"], user_id)
+    return payload, watchers
 
 
 def _note(rt, state: SlaState, targets: Sequence[OpenTarget], now: dt.datetime) -> str:

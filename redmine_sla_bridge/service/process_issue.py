@@ -23,13 +23,16 @@ from redmine_sla_bridge.adapters.redmine.intake_fields import (
     PATH_TO_FIELD, fields_from_request, request_from_issue,
 )
 from redmine_sla_bridge.domain.intake.gate import rejection_note
-from redmine_sla_bridge.domain.lifecycle.clock import ClockReading, read_clock
+from redmine_sla_bridge.domain.lifecycle.clock import (
+    STATE_RANK, ClockReading, OpenTarget, read_clock,
+)
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
 from redmine_sla_bridge.config.types import parse_duration
 from redmine_sla_bridge.domain.lifecycle.rules import development_handover, reply_decision
 from redmine_sla_bridge.domain.notices import acknowledgement, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
+from redmine_sla_bridge.service.escalation import escalation_actions
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +85,7 @@ class _IssueState:
     def intake(self) -> Outcome:
         rejected_status = self.rt.config.statuses.rejected
         replies = ()
-        if not self.closed and self._bridge_spoke_last():
+        if not self.closed and self.history.bridge_spoke_last():
             # The bridge refused it and nobody has touched it since, yet it is not in the
             # rejected status: Redmine's workflow dropped the status change. Refusing it
             # again on every event would spam the customer.
@@ -108,15 +111,6 @@ class _IssueState:
         if decision.accepted:
             return self._accept(decision, reopen=self.closed)
         return self._reject(decision)
-
-    def _bridge_spoke_last(self) -> bool:
-        """The last journal with content is the bridge's own public note."""
-        last = max(((n.journal_id or 0, n.role) for n in self.history.notes), default=None)
-        changes = [c.journal_id or 0 for c in (*self.history.status_changes, *self.history.field_changes)
-                   if c.role is not Role.BRIDGE]
-        if last is None or last[1] is not Role.BRIDGE:
-            return False
-        return not changes or max(changes) < last[0]
 
     def _requester_replies_since_bridge(self):
         # Journal ids order journals written within the same second.
@@ -207,17 +201,44 @@ class _IssueState:
         desired = self._sla_values(decision, reading)
         changes = {k: v for k, v in desired.items() if self.values.get(k) != v}
         payload: dict[str, Any] = {}
+        watchers: list[int] = []
         if changes:
             payload["custom_fields"] = self.fields.payload(changes)
             payload.update(self._due_date(reading.due(TargetKind.RESOLUTION)))
-        payload.update(self._development_note())
-        if not payload:
+            payload, watchers = self._escalation(reading, decision, payload)
+        development = self._development_note()
+        if not payload and not development:
             return Outcome(self.issue_id, "unchanged", str(reading.state), decision)
-        self.rt.gateway.update_issue(self.issue_id, **payload)
+        if payload:
+            self.rt.gateway.update_issue(self.issue_id, **payload)
+        if development:
+            # Public, unlike an escalation's private note: its own journal.
+            self.rt.gateway.update_issue(self.issue_id, **development)
+        for user_id in watchers:
+            self.rt.gateway.add_watcher(self.issue_id, user_id)
         detail = ", ".join(f"{k}={v}" for k, v in changes.items())
-        if "notes" in payload:
+        if development:
             detail = (detail + "; " if detail else "") + "development term posted"
         return Outcome(self.issue_id, "updated", detail, decision)
+
+    def _escalation(self, reading: ClockReading, decision: RequestDecision,
+                    payload: dict[str, Any]) -> tuple[dict[str, Any], list[int]]:
+        """An event found the clock worse before the sweep did: the same actions."""
+        old, new = self.values.get("sla_state"), reading.state
+        ranks = {str(k): v for k, v in STATE_RANK.items()}
+        if new not in STATE_RANK or old not in ranks or STATE_RANK[new] <= ranks[old]:
+            return payload, []
+        pauses = reading.pauses + (((reading.paused_since, self.now),) if reading.paused_since else ())
+        targets = []
+        for kind, clock in reading.targets.items():
+            if clock.due is None or clock.met_at is not None:
+                continue
+            schedule = self.rt.rules.schedules[decision.policy.targets[kind].calendar]
+            targets.append(OpenTarget(kind, clock.due,
+                                      schedule.between(decision.start, clock.due, pauses=pauses),
+                                      schedule))
+        extra, watchers = escalation_actions(self.rt, self.issue, new, targets, self.now)
+        return {**payload, **extra}, watchers
 
     # -- lifecycle steps that follow events -------------------------------------
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from redmine_sla_bridge.adapters.redmine.fields import DUE_FORMAT, FieldMap
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected
 from redmine_sla_bridge.adapters.redmine.history import build_history
 from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
 from redmine_sla_bridge.domain.calendar.duration import WorkingMinutes
@@ -35,6 +36,7 @@ class SweepReport:
     seen: int = 0
     changed: dict[int, str] = field(default_factory=dict)
     closed: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
 
 
 def sweep(rt, now: dt.datetime | None = None) -> SweepReport:
@@ -48,19 +50,30 @@ def sweep(rt, now: dt.datetime | None = None) -> SweepReport:
         if not rt.in_scope(issue):
             continue
         try:
-            fields = FieldMap.resolve(rt.specs, issue.get("custom_fields") or ())
-        except KeyError:
-            continue  # not provisioned for this project: the event path reports it
-        values = fields.values_of(issue)
-        status = issue["status"]["name"]
-        if values.get("sla_state") is not None and status not in rt.clock_rules.pause_statuses \
-                and status not in rt.clock_rules.done_statuses:
-            new_state = _advance(rt, issue, fields, values, now)
-            if new_state is not None:
-                report.changed[int(issue["id"])] = str(new_state)
-        if status in closable and _auto_close(rt, issue, close_rules, now):
-            report.closed.append(int(issue["id"]))
+            _sweep_issue(rt, issue, close_rules, closable, now, report)
+        except RedmineRejected as exc:
+            # One issue Redmine refuses to update (say, an assignee it does not accept)
+            # must not stop the sweep for every issue after it.
+            report.failed[int(issue["id"])] = str(exc)
+            log.error("sweep could not update the issue", extra={"issue_id": issue["id"],
+                                                                 "error": str(exc)})
     return report
+
+
+def _sweep_issue(rt, issue, close_rules, closable, now, report: SweepReport) -> None:
+    try:
+        fields = FieldMap.resolve(rt.specs, issue.get("custom_fields") or ())
+    except KeyError:
+        return  # not provisioned for this project: the event path reports it
+    values = fields.values_of(issue)
+    status = issue["status"]["name"]
+    if values.get("sla_state") is not None and status not in rt.clock_rules.pause_statuses \
+            and status not in rt.clock_rules.done_statuses:
+        new_state = _advance(rt, issue, fields, values, now)
+        if new_state is not None:
+            report.changed[int(issue["id"])] = str(new_state)
+    if status in closable and _auto_close(rt, issue, close_rules, now):
+        report.closed.append(int(issue["id"]))
 
 
 def _advance(rt, issue, fields: FieldMap, values, now) -> SlaState | None:
@@ -104,6 +117,13 @@ def _auto_close(rt, listed, rules, now) -> bool:
         return False  # it moved meanwhile; the next sweep will look again
     history = build_history(issue, bridge_user_id=rt.facts.bridge_user_id,
                             status_names=rt.facts.status_names)
+    if history.bridge_spoke_last():
+        # The bridge's closing note is the last word, yet the issue did not move:
+        # Redmine's workflow dropped the status change. Closing again at every sweep
+        # would repeat the note and the email.
+        log.warning("auto-close did not take: check that the bridge's role may close issues",
+                    extra={"issue_id": issue["id"]})
+        return False
     for rule in rules:
         due = auto_close_due(history, rule, rt.rules.schedules[rule.calendar], now)
         if due is None or due > now:
@@ -111,7 +131,7 @@ def _auto_close(rt, listed, rules, now) -> bool:
         texts, number = rt.texts, rt.texts.number(int(issue["id"]))
         idle = texts.get(f"idle.{rule.idle_since}",
                          after=describe_duration(rt.config.language, rule.after))
-        note = _closing_note(rt, number, idle, now)
+        note = _closing_note(rt, rule.to_status, number, idle, now)
         email = _contact_email(rt, issue)
         if email and rt.notifier is not None:
             rt.notifier.queue(f"closed:{issue['id']}:{len(history.notes)}", email,
@@ -123,11 +143,13 @@ def _auto_close(rt, listed, rules, now) -> bool:
     return False
 
 
-def _closing_note(rt, number: str, idle: str, now: dt.datetime) -> str:
-    """Says how to continue: within the reopen window a reply reopens the request."""
-    closed = frozenset({rt.config.statuses.closed})
-    reopen = next((r for r in rt.config.lifecycle.reply_rules() if r.from_statuses & closed), None)
-    if reopen is None or reopen.within is None:
+def _closing_note(rt, status: str, number: str, idle: str, now: dt.datetime) -> str:
+    """Says how to continue: a reply reopens the request (within the window, if any),
+    or, when no reply rule covers the closed status, a new request is needed."""
+    reopen = next((r for r in rt.config.lifecycle.reply_rules() if status in r.from_statuses), None)
+    if reopen is None:
+        return rt.texts.get("closed.note.new_request", number=number, idle=idle)
+    if reopen.within is None:
         return rt.texts.get("closed.note.no_window", number=number, idle=idle)
     until = rt.rules.schedules[reopen.calendar].add(now, reopen.within)
     return rt.texts.get("closed.note", number=number, idle=idle,

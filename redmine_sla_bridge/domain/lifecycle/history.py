@@ -73,6 +73,17 @@ class IssueHistory:
         notes = self.public_notes(role)
         return notes[-1] if notes else None
 
+    def bridge_spoke_last(self) -> bool:
+        """The latest public note is the bridge's and nobody changed anything after it:
+        nobody has reacted to the bridge's last word (journal ids order journals)."""
+        last_note = max((n for n in self.notes if n.public), key=lambda n: n.journal_id or 0,
+                        default=None)
+        if last_note is None or last_note.role is not Role.BRIDGE:
+            return False
+        others = [c.journal_id or 0 for c in (*self.status_changes, *self.field_changes)
+                  if c.role is not Role.BRIDGE]
+        return not others or max(others) < (last_note.journal_id or 0)
+
     def status_spans(self, until: dt.datetime) -> tuple[tuple[str, dt.datetime, dt.datetime], ...]:
         """(status, from, to) for the issue's whole life up to `until`, in order."""
         spans = []

@@ -2,28 +2,26 @@
 
     scripts/demo [--preset NAME | --config FILE] [--port 3000]
 
-Sample requests go through real channels: the Redmine REST API (what Redmine's web
-form and mail handler produce: an issue with the data in its fields or its description)
-and the bridge's own intake API. The bridge then runs one `sync` pass exactly as cron or
-`serve` would, and a table shows what happened to each request.
+Sample requests go through real channels: most through Redmine's REST API, which is
+what Redmine's own web form produces (an issue with the data in its fields), and those
+marked `channel: api` through the bridge's intake API (`POST /api/v1/requests`, the
+"request from the product's web interface" channel). The bridge then runs one `sync`
+pass exactly as cron or `serve` would, and a table shows what happened to each request.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from redmine_sla_bridge.devtools.local_redmine import (
-    ADMIN_LOGIN, ADMIN_PASSWORD, REDMINE_ROOT, LocalRedmine,
+    ADMIN_LOGIN, ADMIN_PASSWORD, LocalRedmine, LocalRedmineError,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,6 +38,24 @@ class Sample:
     description: str
     fields: dict[str, str] = field(default_factory=dict)
     created_at: str | None = None  # local wall time "YYYY-MM-DD HH:MM" to backdate to
+    channel: str = "redmine"  # "redmine" (REST, like the web form) or "api" (intake API)
+
+    def document(self) -> dict:
+        """The intake API request for this sample (the same data the fields carry)."""
+        f = self.fields
+        contact = {k: f[key] for k, key in (("name", "contact_name"), ("email", "contact_email"),
+                                             ("phone", "contact_phone"),
+                                             ("position", "contact_position")) if key in f}
+        organization = {k: f[key] for k, key in (("name", "organization"), ("inn", "inn"))
+                        if key in f}
+        out = {"subject": self.subject, "description": self.description, "contact": contact,
+               "organization": organization}
+        for key, field_key in (("product", "product"), ("version", "product_version"),
+                               ("impact", "impact"), ("type", "request_type"),
+                               ("contract_number", "contract_number")):
+            if field_key in f:
+                out[key] = f[field_key]
+        return out
 
 
 def _samples(config_path: Path) -> list[Sample]:
@@ -50,20 +66,26 @@ def _samples(config_path: Path) -> list[Sample]:
     return [Sample(**s) for s in demo["samples"]]
 
 
-def _backdate(issue_id: int, moment: dt.datetime) -> None:
+def _backdate(local: LocalRedmine, issue_id: int, moment: dt.datetime) -> None:
     """Redmine's API cannot set created_on; the local dev Redmine lets us, so the demo can
     show a request filed at 17:30 on the day before a holiday whatever today is."""
-    utc = moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    script = (f'i = Issue.find({issue_id}); i.update_columns(created_on: Time.utc(*"{utc}".'
-              'scan(/\\d+/).map(&:to_i)), updated_on: Time.now.utc)')
-    subprocess.run(["bin/rails", "runner", script], cwd=REDMINE_ROOT, check=True,
-                   env=dict(os.environ, RAILS_ENV="production"), capture_output=True)
+    utc = moment.astimezone(dt.timezone.utc)
+    local.runner(f"Issue.where(id: {issue_id}).update_all(created_on: Time.utc({utc.year}, "
+                 f"{utc.month}, {utc.day}, {utc.hour}, {utc.minute}), "
+                 f"start_date: Date.new({moment.year}, {moment.month}, {moment.day}))")
 
 
 def run(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from pydantic import SecretStr
+
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
     from redmine_sla_bridge.adapters.store import Store
     from redmine_sla_bridge.config.loader import ConfigError, load_config
+    from redmine_sla_bridge.config.model import IntakeApiConfig
     from redmine_sla_bridge.entrypoints.cli import cli
+    from redmine_sla_bridge.entrypoints.web.app import create_app
     from redmine_sla_bridge.service.runtime import Runtime
     from redmine_sla_bridge.service.sync import sync_once
 
@@ -73,8 +95,12 @@ def run(args: argparse.Namespace) -> int:
                       REDMINE_ADMIN_LOGIN=ADMIN_LOGIN, REDMINE_ADMIN_PASSWORD=ADMIN_PASSWORD)
     config_path = Path(args.config) if args.config else PRESETS / f"{args.preset}.yaml"
     if not config_path.exists():
-        config_path = ROOT / "config" / "example.yaml"
-    print(f"regulation: {config_path.relative_to(ROOT) if config_path.is_relative_to(ROOT) else config_path}")
+        known = ", ".join(sorted(p.stem for p in PRESETS.glob("*.yaml")
+                                 if not p.stem.endswith(("-customers", ".demo"))))
+        print(f"error: no such config {config_path} (presets: {known})", file=sys.stderr)
+        return 2
+    shown = config_path.relative_to(ROOT) if config_path.is_relative_to(ROOT) else config_path
+    print(f"regulation: {shown}   (another: scripts/demo --preset NAME, or --config FILE)")
     try:
         config = load_config(config_path)
     except ConfigError as exc:
@@ -88,35 +114,49 @@ def run(args: argparse.Namespace) -> int:
             return int(exc.code)
 
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
-    store = Store.from_url(f"sqlite:///{DEMO_DIR / ('demo-' + str(int(time.time())) + '.sqlite3')}")
-    rt = Runtime(config, base_dir=config.base_dir, store=store)
-    gateway = rt.gateway
     identifier = f"sla-demo-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    tracker = rt.facts.tracker_ids[config.scope.trackers[0]]
+    # The demo's own project, store and intake API token on top of the chosen config.
+    config = config.model_copy(update={
+        "scope": config.scope.model_copy(update={"projects": [identifier]}),
+        "intake_api": IntakeApiConfig(token=SecretStr("demo-token"), project=identifier,
+                                      tracker=config.scope.trackers[0]),
+    })
+    config._base_dir = config_path.parent.resolve()
+    store = Store.from_url(f"sqlite:///{DEMO_DIR / (identifier + '.sqlite3')}")
+    gateway = RedmineGateway.from_config(config.redmine)
+    tracker = next(t["id"] for t in gateway.trackers() if t["name"] == config.scope.trackers[0])
     project = gateway.create_project(identifier, f"SLA demo {identifier[9:]}", tracker_ids=[tracker])
+    rt = Runtime(config, base_dir=config.base_dir, store=store, gateway=gateway)
     fields = rt.project_fields(identifier)[1]
-    zone = rt.rules.timezone
+    api = create_app(rt).test_client()
     filed = []
     for sample in _samples(config_path):
+        if sample.channel == "api":
+            answer = api.post("/api/v1/requests", json=sample.document(),
+                              headers={"Authorization": "Bearer demo-token"})
+            if answer.status_code != 201:
+                print(f"{sample.title}: intake API answered {answer.status_code} "
+                      f"{[r['code'] for r in answer.json.get('reasons', [])]}")
+                continue
+            filed.append((sample, answer.json["issue_id"]))
+            continue
         issue = gateway.create_issue(
             project_id=project["id"], tracker_id=tracker, subject=sample.subject,
             description=sample.description,
             custom_fields=fields.payload({k: v for k, v in sample.fields.items()}))
         if sample.created_at:
-            from zoneinfo import ZoneInfo
-
             local_time = dt.datetime.strptime(sample.created_at, "%Y-%m-%d %H:%M")
-            _backdate(issue["id"], local_time.replace(tzinfo=ZoneInfo(zone)))
+            _backdate(local, issue["id"], local_time.replace(tzinfo=ZoneInfo(rt.rules.timezone)))
         filed.append((sample, issue["id"]))
 
     report = sync_once(rt)
     print(f"bridge: {report.drain.processed} event(s) processed, {report.drain.dead} dead\n")
-    rows = [("request", "issue", "status", "tier", "license", "priority", "first response due",
-             "resolution due")]
+    rows = [("request", "channel", "issue", "status", "tier", "license", "priority",
+             "first response due", "resolution due")]
     for sample, issue_id in filed:
         issue = gateway.issue(issue_id, journals=False)
         values = fields.values_of(issue)
-        rows.append((sample.title, f"#{issue_id}", issue["status"]["name"],
+        rows.append((sample.title, sample.channel, f"#{issue_id}", issue["status"]["name"],
                      values.get("tier") or "-", values.get("license_status") or "-",
                      values.get("sla_priority") or "-", values.get("first_response_due") or "-",
                      values.get("resolution_due") or "-"))
@@ -130,16 +170,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"{sample.title}: {local.url}/issues/{issue_id}")
     print(f"\nRedmine keeps running at {local.url}: log in as {ADMIN_LOGIN} / {ADMIN_PASSWORD}.")
     print("Stop it with: .venv/bin/redmine-sla-bridge dev-redmine stop")
-    print(json.dumps({"project": identifier}), file=sys.stderr)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineError
+
+    try:
+        return _main(argv)
+    except (RedmineError, LocalRedmineError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/demo", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     choice = parser.add_mutually_exclusive_group()
-    choice.add_argument("--preset", default="barier",
-                        help="a preset in config/presets/ (default: barier)")
+    choice.add_argument("--preset", default="a-real",
+                        help="a preset in config/presets/ (default: a-real)")
     choice.add_argument("--config", help="your own config file")
     parser.add_argument("--port", type=int, default=3000)
     return run(parser.parse_args(argv))

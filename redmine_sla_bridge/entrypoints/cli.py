@@ -92,11 +92,16 @@ def provision(config_path: str, dry_run: bool) -> None:
         except RedmineRejected:
             existing, known = [], False
 
-        def enabled(project_id: int, field_id: int) -> bool:
-            project = reader.project(str(project_id))
-            return any(f["id"] == field_id for f in project.get("issue_custom_fields", ()))
-
-        actions = prov.plan(specs, existing, target, enabled)
+        session = None
+        if admin is not None:
+            session = AdminSession(config.redmine.url, admin.login.get_secret_value(),
+                                   admin.password.get_secret_value(),
+                                   verify_tls=config.redmine.verify_tls)
+        field_projects = session.field_projects if session is not None else None
+        actions = prov.plan(specs, existing, target, field_projects)
+    except AdminFormError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     except (prov.ProvisionError, RedmineError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -115,12 +120,9 @@ def provision(config_path: str, dry_run: bool) -> None:
                            "skip what exists)", err=True)
         click.echo(prov.manual_steps(actions, target), err=admin is None)
         sys.exit(1 if admin is None else 0)
-    session = AdminSession(config.redmine.url, admin.login.get_secret_value(),
-                           admin.password.get_secret_value(),
-                           verify_tls=config.redmine.verify_tls)
     try:
         prov.apply(actions, session, log=lambda line: click.echo(line))
-        remaining = prov.plan(specs, reader.custom_fields(), target, enabled)
+        remaining = prov.plan(specs, reader.custom_fields(), target, field_projects)
     except (AdminFormError, RedmineError, prov.ProvisionError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)

@@ -81,10 +81,12 @@ def _form(spec: FieldSpec, target: Target, values: tuple[str, ...], tracker_ids,
 
 
 def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], target: Target,
-         enabled_in_project: Callable[[int, int], bool] | None = None) -> list[Action]:
+         field_projects: Callable[[int], tuple[bool, frozenset[int]]] | None = None) -> list[Action]:
     """What must change so that every spec exists, filterable, with its values, on the
-    target's trackers and projects. `enabled_in_project(project_id, field_id)` tells
-    whether a field is already active in a project (only asked for project scopes)."""
+    target's trackers and projects. `field_projects(field_id)` tells where an existing
+    field is enabled (for all projects?, which projects); only asked for project scopes.
+    An update keeps every project a field already had: provisioning one support project
+    must never take the fields away from another."""
     by_name = {f["name"]: f for f in existing}
     actions: list[Action] = []
     conflicts: list[str] = []
@@ -115,18 +117,23 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
             changes.append("enable for trackers " + ", ".join(names))
         if not current.get("is_filter"):
             changes.append("use as a filter")
-        missing_projects: list[int] = []
-        if target.project_ids and enabled_in_project is not None:
-            missing_projects = [p for p in target.project_ids if not enabled_in_project(p, current["id"])]
+        keep_for_all, keep_projects = True, frozenset()
+        if field_projects is not None:
+            keep_for_all, keep_projects = field_projects(current["id"])
+        if not keep_for_all and target.project_ids:
+            missing_projects = [p for p in target.project_ids if p not in keep_projects]
             if missing_projects:
                 names = [n for i, n in zip(target.project_ids, target.project_names) if i in missing_projects]
                 changes.append("enable in projects " + ", ".join(names))
+        elif not keep_for_all and for_all:
+            changes.append("enable for all projects")
         if changes:
             # Keep what the admin already had: values, trackers and projects are unions.
             actions.append(Action(
                 "update", spec,
                 _form(spec, target, values + missing_values, (*trackers, *missing_trackers),
-                      target.project_ids, for_all),
+                      tuple(sorted(keep_projects | set(target.project_ids))),
+                      keep_for_all or for_all),
                 field_id=current["id"], changes=tuple(changes)))
     if conflicts:
         raise ProvisionError("\n".join(conflicts))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from redmine_sla_bridge.adapters.redmine.admin_forms import AdminSession
 from redmine_sla_bridge.adapters.redmine.fields import LICENSE_STATUSES, SLA_STATES
 from redmine_sla_bridge.entrypoints.cli import cli
 from tests.conftest import base_document, unique, write_config
@@ -19,19 +20,34 @@ FIELD_KEYS = (
 )
 
 
-def _unique_names() -> dict[str, str]:
-    # Custom fields are global in Redmine: unique names keep this test independent of
-    # every other test (and of earlier runs on the same Redmine).
-    prefix = unique("p")
-    return {key: f"{prefix} {key}" for key in FIELD_KEYS}
+@pytest.fixture()
+def field_names(redmine, gateway):
+    """Unique names for one test's fields; the fields are deleted afterwards.
+
+    Custom fields are global in Redmine: unique names keep each test independent, and
+    deleting them matters too, because every field enabled for all projects rides along
+    on every issue Redmine renders (hundreds of leftovers made it several times slower)."""
+    made = []
+
+    def make() -> dict[str, str]:
+        prefix = unique("p")
+        made.append(prefix)
+        return {key: f"{prefix} {key}" for key in FIELD_KEYS}
+
+    yield make
+    admin = AdminSession(redmine.url, redmine.admin_login, redmine.admin_password)
+    for field in gateway.custom_fields():
+        if any(field["name"].startswith(prefix + " ") for prefix in made):
+            admin.delete_custom_field(field["id"])
 
 
 def _run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_provision_creates_every_field_then_has_nothing_to_do(redmine, redmine_env, gateway, tmp_path):
-    names = _unique_names()
+def test_provision_creates_every_field_then_has_nothing_to_do(
+        redmine, redmine_env, gateway, tmp_path, field_names):
+    names = field_names()
     document = base_document(redmine, fields=names)
     document["policy"]["tiers"] = [{"name": "gold", "when": {"partner": True}},
                                    {"name": "basic", "when": {}}]
@@ -61,8 +77,9 @@ def test_provision_creates_every_field_then_has_nothing_to_do(redmine, redmine_e
     assert "nothing to do" in second.output
 
 
-def test_provision_adds_a_new_tier_value_without_dropping_old_ones(redmine, redmine_env, gateway, tmp_path):
-    names = _unique_names()
+def test_provision_adds_a_new_tier_value_without_dropping_old_ones(
+        redmine, redmine_env, gateway, tmp_path, field_names):
+    names = field_names()
     document = base_document(redmine, fields=names)
     config = write_config(tmp_path / "bridge.yaml", document)
     assert _run("provision", "--config", str(config)).exit_code == 0
@@ -77,8 +94,9 @@ def test_provision_adds_a_new_tier_value_without_dropping_old_ones(redmine, redm
     assert [v["value"] for v in tier["possible_values"]] == ["standard", "partner"]
 
 
-def test_provision_without_admin_login_lists_what_to_create_and_fails(redmine, redmine_env, tmp_path):
-    names = _unique_names()
+def test_provision_without_admin_login_lists_what_to_create_and_fails(
+        redmine, redmine_env, tmp_path, field_names):
+    names = field_names()
     config = write_config(tmp_path / "bridge.yaml", base_document(redmine, admin=False, fields=names))
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
@@ -88,16 +106,18 @@ def test_provision_without_admin_login_lists_what_to_create_and_fails(redmine, r
     assert "Possible values (one per line): P1 | P2 | P3 | P4" in result.output
 
 
-def test_provision_with_a_wrong_admin_password_fails_clearly(redmine, redmine_env, tmp_path, monkeypatch):
+def test_provision_with_a_wrong_admin_password_fails_clearly(
+        redmine, redmine_env, tmp_path, monkeypatch, field_names):
     monkeypatch.setenv("TEST_REDMINE_ADMIN_PASSWORD", "wrong")
-    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=_unique_names()))
+    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=field_names()))
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
     assert "error:" in result.output
 
 
-def test_provision_refuses_a_field_of_another_format(redmine, redmine_env, gateway, tmp_path):
-    names = _unique_names()
+def test_provision_refuses_a_field_of_another_format(
+        redmine, redmine_env, gateway, tmp_path, field_names):
+    names = field_names()
     config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=names))
     assert _run("provision", "--config", str(config)).exit_code == 0
     # Point the tier (a list) at an existing text field.
@@ -106,3 +126,30 @@ def test_provision_refuses_a_field_of_another_format(redmine, redmine_env, gatew
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
     assert "rename one of them (config key fields.tier)" in result.output
+
+
+def test_a_project_scoped_provision_keeps_shared_fields_in_other_projects(
+        redmine, redmine_env, gateway, project, support_tracker, tmp_path):
+    prefix = unique("e")  # fields of this test only: Redmine's custom fields are global
+    names = {key: f"{prefix} {key}" for key in FIELD_KEYS}
+    document = base_document(redmine, fields=names)
+    path = write_config(tmp_path / "bridge.yaml", document)
+    try:
+        assert CliRunner().invoke(cli, ["provision", "--config", str(path)]).exit_code == 0
+        other = gateway.create_project(unique("o-"), "Another team", tracker_ids=[support_tracker])
+
+        document["scope"]["projects"] = [project["identifier"]]  # a team provisions its project
+        write_config(path, document)
+        assert CliRunner().invoke(cli, ["provision", "--config", str(path)]).exit_code == 0
+
+        issue = gateway.create_issue(project_id=other["id"], tracker_id=support_tracker,
+                                     subject="x")
+        available = {f["name"] for f in gateway.issue(issue["id"], journals=False)["custom_fields"]}
+        assert names["tier"] in available
+    finally:
+        # Every field on every issue costs Redmine time: leave none behind.
+        admin = AdminSession(redmine.url, redmine.admin_login, redmine.admin_password)
+        for field in gateway.custom_fields():
+            if field["name"].startswith(prefix + " "):
+                admin.delete_custom_field(field["id"])
+

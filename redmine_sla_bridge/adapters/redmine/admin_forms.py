@@ -17,6 +17,9 @@ import requests
 _TOKEN = re.compile(r'name="authenticity_token" value="([^"]+)"')
 _ERRORS = re.compile(r"<div id='errorExplanation'><ul>(.*?)</ul></div>", re.S)
 _ITEM = re.compile(r"<li>(.*?)</li>", re.S)
+_FOR_ALL = re.compile(r'<input[^>]*type="checkbox"[^>]*name="custom_field\[is_for_all\]"[^>]*>')
+_PROJECT = re.compile(r'<input[^>]*name="custom_field\[project_ids\]\[\]"[^>]*>')
+_VALUE = re.compile(r'value="(\d+)"')
 
 
 class AdminFormError(Exception):
@@ -118,6 +121,17 @@ class AdminSession:
             else f"HTTP {response.status_code}"
         )
         raise AdminFormError(detail)
+
+    def field_projects(self, field_id: int) -> tuple[bool, frozenset[int]]:
+        """(for all projects?, the projects it is enabled in), read from its edit form:
+        the REST API tells neither, and an update must never narrow them."""
+        self.login()
+        page = self._http.get(f"{self.url}/custom_fields/{int(field_id)}/edit",
+                              timeout=self._timeout).text
+        for_all = any("checked" in tag for tag in _FOR_ALL.findall(page))
+        projects = frozenset(int(_VALUE.search(tag).group(1)) for tag in _PROJECT.findall(page)
+                             if "checked" in tag and _VALUE.search(tag))
+        return for_all, projects
 
     def create_custom_field(self, form: CustomFieldForm) -> None:
         try:

@@ -204,6 +204,10 @@ def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
     """Receive webhooks and intake requests, and run the scheduled jobs."""
     import datetime as dt
 
+    if not dev:
+        from redmine_sla_bridge.entrypoints.serve import prepare_multiprocess_metrics
+
+        prepare_multiprocess_metrics()
     config = _load(config_path)
     for warning in config.warnings(dt.date.today()):
         click.echo(f"warning: {warning}", err=True)

@@ -34,9 +34,11 @@ LEADER_LEASE = "scheduler-leader"
 class LeaderJobs:
     """The periodic jobs of a deployment, each run only by the lease holder."""
 
-    def __init__(self, rt, holder: str | None = None) -> None:
+    def __init__(self, rt, holder: str | None = None,
+                 on_enqueue: Callable[[], None] | None = None) -> None:
         self.rt = rt
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.on_enqueue = on_enqueue
         config = rt.config
         self.jobs: dict[str, tuple[Callable[[], object], float]] = {
             "sweep": (lambda: sweep(rt), config.lifecycle.sweep_interval_seconds),
@@ -44,9 +46,14 @@ class LeaderJobs:
             "purge": (lambda: rt.store.purge_done(rt.clock() - PURGE_AFTER), 86400),
         }
         if config.polling.enabled:
-            self.jobs["poll"] = (lambda: poll(rt), config.polling.interval_seconds)
+            self.jobs["poll"] = (self._poll, config.polling.interval_seconds)
         # The lease outlives a few missed beats of the most frequent job, no more.
         self.lease_ttl = dt.timedelta(seconds=3 * min(interval for _, interval in self.jobs.values()))
+
+    def _poll(self) -> None:
+        # What polling found is processed at once, not at the drainer's next beat.
+        if poll(self.rt).enqueued and self.on_enqueue is not None:
+            self.on_enqueue()
 
     def is_leader(self) -> bool:
         return self.rt.store.try_lease(LEADER_LEASE, self.holder, self.rt.clock(), self.lease_ttl)
@@ -105,8 +112,8 @@ class BridgeScheduler:
     """APScheduler running the leader jobs, plus this process's drainer."""
 
     def __init__(self, rt, holder: str | None = None) -> None:
-        self.leader = LeaderJobs(rt, holder)
         self.drainer = Drainer(rt)
+        self.leader = LeaderJobs(rt, holder, on_enqueue=self.drainer.wake)
         self.scheduler = BackgroundScheduler(timezone=dt.timezone.utc)
         for name, (_, interval) in self.leader.jobs.items():
             self.scheduler.add_job(self.leader.run, "interval", seconds=interval, args=[name],

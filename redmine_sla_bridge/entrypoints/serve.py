@@ -42,13 +42,20 @@ class BridgeServer(BaseApplication):
         return build_worker_app(self.config_path)
 
 
-def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> None:
+def prepare_multiprocess_metrics() -> None:
+    """Must run before anything in the process imports prometheus_client, which picks its
+    value storage at import: counters then live in per-process files that /metrics sums
+    across workers. A fresh directory per start, so old counts do not linger."""
     import os
+    import sys
     import tempfile
 
-    # Before any worker imports prometheus_client: counters are then per-process files
-    # that /metrics sums. A fresh directory per start, so old counts do not linger.
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before serve set up its metrics")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="redmine-sla-bridge-metrics-")
+
+
+def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> None:
     options = {
         "bind": bind,
         "workers": workers,

@@ -1,0 +1,466 @@
+"""Shared helpers of the benchmarks (and of tests/fault): the local Redmine, a dedicated
+benchmark tracker and projects, configs, `serve` processes, a signed-webhook load
+generator, percentiles and machine facts.
+
+Isolation from the test suite, which shares the same local Redmine: every benchmark
+issue is filed under its own tracker, "SLA Bench", so a test whose scope is "all
+projects, tracker Support" never pages through (or sweeps) the 10,000 issues of the sweep
+benchmark. The tracker is created once (Ruby, `rails runner`) with Support's workflow,
+and the bridge's custom fields are enabled for it by `provision` (additive: it never
+removes the trackers or list values the tests rely on).
+
+Imports are kept light (stdlib at module level): gunicorn loads `create_hello_app()`
+from here for the hello-world baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import multiprocessing
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+CLI = str(VENV_BIN / "redmine-sla-bridge")
+BENCH_TRACKER = "SLA Bench"
+WEBHOOK_SECRET = "bench-webhook-secret-5b1f"
+SIGNATURE_HEADER = "X-Redmine-Signature-256"
+# Same values as tests/conftest.py's provisioning, so provisioning for the benchmark
+# tracker adds no list value (provision only ever adds).
+TIERS = ("partner", "premium", "trial", "update", "standard", "basic", "warranty",
+         "individual", "subscription", "demo", "none", "other")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- machine ----------------------------------------------------------------------------
+
+def machine() -> str:
+    mem_kb = 0
+    with open("/proc/meminfo") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh
+                          if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return (f"nproc={os.cpu_count()} memory={mem_kb / 1048576:.1f} GiB cpu={model or '?'} "
+            f"python={platform.python_version()}")
+
+
+def percentile(values, p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- webhooks ---------------------------------------------------------------------------
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+_TEMPLATE = json.loads((ROOT / "webhooks" / "examples" / "redmine7-issue-updated.json").read_text())
+
+
+def redmine7_body(issue_id: int, journal_id: int) -> bytes:
+    """A Redmine 7 `issue.updated` webhook body (the example's shape and size)."""
+    document = json.loads(json.dumps(_TEMPLATE))
+    document["data"]["issue"]["id"] = issue_id
+    document["data"]["journal"]["id"] = journal_id
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+# -- the local Redmine --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Redmine:
+    url: str
+    api_key: str
+    port: int
+
+    def gateway(self):
+        from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+
+        return RedmineGateway(self.url, self.api_key, keep_alive=False, timeout=60)
+
+    def local(self):
+        from redmine_sla_bridge.devtools.local_redmine import LocalRedmine
+
+        return LocalRedmine(port=self.port)
+
+
+def redmine() -> Redmine:
+    """The local Redmine (started if it does not answer; never stopped here)."""
+    from redmine_sla_bridge.devtools.local_redmine import LocalRedmine
+
+    port = int(os.environ.get("REDMINE_TEST_PORT", "3000"))
+    local = LocalRedmine(port=port)
+    key = local.start(log=log)
+    os.environ["BENCH_REDMINE_API_KEY"] = key
+    os.environ["BENCH_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    return Redmine(local.url, key, port)
+
+
+_TRACKER_RUBY = """
+name = %(name)r
+support = Tracker.find_by!(name: "Support")
+t = Tracker.find_by(name: name)
+unless t
+  t = Tracker.new(name: name, default_status: support.default_status, is_in_roadmap: false)
+  t.core_fields = support.core_fields
+  t.save!
+  t.copy_workflow_rules(support)
+end
+puts "TRACKER #{t.id}"
+"""
+
+
+def bench_tracker(rm: Redmine) -> int:
+    """The id of the "SLA Bench" tracker, created (with Support's workflow) if missing,
+    with the bridge's fields enabled for it."""
+    gateway = rm.gateway()
+    found = {t["name"]: t["id"] for t in retrying(gateway.trackers)}
+    if BENCH_TRACKER not in found:
+        log(f"creating the {BENCH_TRACKER!r} tracker (rails runner, ~5 s) ...")
+        rm.local().runner(_TRACKER_RUBY % {"name": BENCH_TRACKER})
+        found = {t["name"]: t["id"] for t in gateway.trackers()}
+    tracker_id = found[BENCH_TRACKER]
+    fields = retrying(gateway.custom_fields)
+    sla_state = next((f for f in fields if f["name"] == "SLA state"), None)
+    if sla_state is None or tracker_id not in {t["id"] for t in sla_state.get("trackers", ())}:
+        provision(rm)
+    return tracker_id
+
+
+def provision(rm: Redmine) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        document = document_for(rm, projects="all", store=f"sqlite:///{tmp}/p.sqlite3")
+        document["redmine"]["api_key"] = rm.api_key
+        document["redmine"]["admin"] = {"login": "admin", "password": "admin"}
+        document["policy"]["tiers"] = [{"name": n, "when": {"partner": True}} for n in TIERS[:-1]]
+        document["policy"]["tiers"].append({"name": TIERS[-1], "when": {}})
+        document["policy"]["priority"]["levels"] = list(PRIORITIES)
+        document["policy"]["priority"]["default_impact"] = PRIORITIES[-1]
+        path = write_config(Path(tmp) / "provision.yaml", document)
+        log("provisioning the bridge's fields for the benchmark tracker ...")
+        subprocess.run([CLI, "provision", "--config", str(path)], check=True,
+                       stdout=subprocess.DEVNULL)
+
+
+def bench_project(rm: Redmine, identifier: str, tracker_id: int) -> dict:
+    """A dedicated project with only the benchmark tracker (created once, reused)."""
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected
+
+    gateway = rm.gateway()
+    try:
+        return retrying(gateway.project, identifier)
+    except RedmineRejected:
+        return retrying(gateway.create_project, identifier, f"Benchmark {identifier}",
+                        tracker_ids=[tracker_id])
+
+
+def retrying(fn, *args, attempts: int = 4, **kwargs):
+    """A setup call to the shared Redmine, retried: on SQLite, Redmine answers 500 after
+    its 15 s busy timeout when two writers meet (other test runs use it too)."""
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineUnavailable
+
+    for attempt in range(attempts):
+        try:
+            return fn(*args, **kwargs)
+        except RedmineUnavailable as exc:
+            # Only a quick 500 (a lock wait that gave up) is retried: after a timeout the
+            # request is still queued in WEBrick, and a retry would only add to the queue.
+            if attempt == attempts - 1 or "ServerError" not in str(exc):
+                raise
+            log(f"Redmine unavailable ({exc}); retrying")
+            time.sleep(2)
+
+
+def create_issues(rm: Redmine, project_id: int, tracker_id: int, count: int, subject: str) -> list[int]:
+    gateway = rm.gateway()
+    return [retrying(gateway.create_issue, project_id=project_id, tracker_id=tracker_id,
+                     subject=f"{subject} {n + 1}",
+                     description="The VPN client stops after the update.")["id"]
+            for n in range(count)]
+
+
+def open_issue_ids(rm: Redmine, project_id: int, tracker_id: int, limit: int = 100) -> list[int]:
+    issues = retrying(rm.gateway().find_issues, project_id=project_id, tracker_id=tracker_id,
+                                      status_id="open", sort="id", limit=limit)
+    return [int(i["id"]) for i in issues]
+
+
+# -- configs ------------------------------------------------------------------------------
+
+def document_for(rm: Redmine, *, projects, store: str, tracker: str = BENCH_TRACKER,
+                 polling: dict | None = None, **sections) -> dict:
+    """A bridge config like the tests' (keep_alive off: WEBrick), secrets from ${ENV}."""
+    document: dict = {
+        "language": "en",
+        "redmine": {"url": rm.url, "api_key": "${BENCH_REDMINE_API_KEY}", "keep_alive": False,
+                    "timeout_seconds": 60},
+        "scope": {"projects": projects, "trackers": [tracker]},
+        "store": {"url": store},
+        "polling": polling or {"enabled": False},
+        "webhooks": {"secret": "${BENCH_WEBHOOK_SECRET}"},
+        "calendars": {"office": {"timezone": "Europe/Moscow",
+                                 "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
+        "policy": {
+            "calendar": "office",
+            "tiers": [{"name": "standard", "when": {}}],
+            "priority": {"mode": "impact", "default_impact": "P3"},
+            "targets": [{"when": {}, "first_response": "8h", "resolution": "5d"}],
+        },
+    }
+    document.update(sections)
+    return document
+
+
+def write_config(path: Path, document: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def runtime_for(config_path: Path):
+    """A Runtime like serve's (store from the config), built in this process."""
+    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.config.loader import load_config
+    from redmine_sla_bridge.service.runtime import Runtime
+
+    config = load_config(config_path)
+    store = Store.from_url(config.store.url, base_dir=config.base_dir)
+    return Runtime(config, base_dir=config.base_dir, store=store)
+
+
+# -- processes ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, seconds: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} answered")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+def start_serve(config_path: Path, port: int, *, workers: int = 2, output=None,
+                log_level: str = "WARNING", extra_env: dict | None = None) -> subprocess.Popen:
+    """`redmine-sla-bridge serve` (gunicorn, gthread) in its own process group."""
+    proc = subprocess.Popen(
+        [CLI, "--log-level", log_level, "serve", "--config", str(config_path),
+         "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+        stdout=output or subprocess.DEVNULL, stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+        env={**os.environ, **(extra_env or {})},
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+    return proc
+
+
+def start_hello(port: int, *, workers: int = 2) -> subprocess.Popen:
+    """The baseline: a Flask hello-world under the same gunicorn settings as `serve`
+    (see entrypoints/serve.py: gthread, 8 threads, timeout 60, no access log)."""
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", "8", "--timeout", "60",
+         "--graceful-timeout", "20", "--pythonpath", str(ROOT / "benchmarks"),
+         "common:create_hello_app()"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_http(f"http://127.0.0.1:{port}/healthz", proc=proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """Signal a process group started by this module; SIGKILL it if it lingers."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def server_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [proc.pid]
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def create_hello_app():
+    from flask import Flask, jsonify, request
+
+    app = Flask("hello")
+
+    @app.post("/webhooks/redmine")
+    def hello():
+        request.get_data(cache=False)
+        return jsonify({"hello": "world"}), 202
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+# -- the load generator ---------------------------------------------------------------
+
+@dataclass
+class LoadResult:
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    stored: int = 0  # 202 and not a duplicate
+    duplicates: int = 0
+    errors: int = 0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+
+def _load_worker(port: int, index: int, issue_ids: list[int], start_at: float, stop_at: float,
+                 journal_base: int, queue) -> None:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    stored = duplicates = errors = 0
+    n = 0
+    while time.time() < start_at:
+        time.sleep(0.001)
+    cpu0 = time.process_time()
+    while True:
+        now = time.perf_counter()
+        if time.time() >= stop_at:
+            break
+        n += 1
+        journal = journal_base + index * 10_000_000 + n
+        body = redmine7_body(issue_ids[n % len(issue_ids)], journal)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(WEBHOOK_SECRET, body),
+                   "X-Redmine-Delivery": f"bench-{journal}"}
+        try:
+            conn.request("POST", "/webhooks/redmine", body=body, headers=headers)
+            resp = conn.getresponse()
+            payload = resp.read()
+        except (OSError, http.client.HTTPException):
+            errors += 1
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            continue
+        latencies.append(time.perf_counter() - now)
+        statuses[resp.status] = statuses.get(resp.status, 0) + 1
+        if resp.status == 202:
+            if b'"duplicate":false' in payload.replace(b" ", b""):
+                stored += 1
+            else:
+                duplicates += 1
+    queue.put((latencies, statuses, stored, duplicates, errors, time.process_time() - cpu0))
+    conn.close()
+
+
+def generate_load(port: int, *, issue_ids: list[int], processes: int, seconds: float,
+                  journal_base: int = 0, server: subprocess.Popen | None = None) -> LoadResult:
+    """Closed loop: `processes` client processes, one keep-alive connection each, every
+    request a fresh signed Redmine 7 body (its own journal id and delivery id), for
+    `seconds`. Every process starts at the same instant (after a fork-and-import pause)."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    start_at = time.time() + 0.5
+    stop_at = start_at + seconds
+    procs = [ctx.Process(target=_load_worker, args=(port, i, issue_ids, start_at, stop_at,
+                                                     journal_base, queue))
+             for i in range(processes)]
+    for proc in procs:
+        proc.start()
+    result = LoadResult(seconds=seconds)
+    cpu_before = server_cpu(server) if server is not None else 0.0
+    for _ in procs:
+        latencies, statuses, stored, duplicates, errors, cpu = queue.get(timeout=seconds + 120)
+        result.latencies += latencies
+        for status, count in statuses.items():
+            result.statuses[status] = result.statuses.get(status, 0) + count
+        result.stored += stored
+        result.duplicates += duplicates
+        result.errors += errors
+        result.client_cpu += cpu
+    if server is not None:
+        result.server_cpu = server_cpu(server) - cpu_before
+    for proc in procs:
+        proc.join()
+    return result
+
+
+def count_rows(sqlite_path: Path, where: str = "1=1") -> int:
+    import sqlite3
+
+    with sqlite3.connect(sqlite_path) as conn:
+        return conn.execute(f"SELECT count(*) FROM inbox_events WHERE {where}").fetchone()[0]

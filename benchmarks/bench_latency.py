@@ -10,8 +10,8 @@ Redmine, on issues of the dedicated project `sla-bench-latency` (tracker "SLA Be
   issue every 25 ms until "SLA state" is set. Latency = creation answered -> fields
   visible. Webhooks wake the receiving worker's drainer at once.
 - polling: `serve` with polling.interval_seconds=5 and no webhook; create an issue and
-  read it every 100 ms until "SLA state" is set. The poll job enqueues the issue; the
-  event is then picked up by a drainer (woken by its own timer, every 5 s).
+  read it every 100 ms until "SLA state" is set; each creation waits a random part of
+  the interval first, so creations fall at every phase of the poll cycle.
 
 Reading the issue costs a GET on the same WEBrick the bridge uses; it is counted in
 the figures (it competes with the bridge's own GET and PUT). No assertion.
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import statistics
 import tempfile
 import time
@@ -116,7 +117,11 @@ def main() -> None:
         proc = common.start_serve(config, port)
         try:
             time.sleep(2)
+            rng = random.Random(5)
             for n in range(args.poll_issues):
+                # Each creation at a random phase of the poll cycle (right after the last
+                # one became visible would always be just after a poll).
+                time.sleep(rng.uniform(0, args.interval))
                 issue_id, created = create(1000 + n)
                 seen = wait_visible(rm, issue_id, every=0.1)
                 if seen is None:

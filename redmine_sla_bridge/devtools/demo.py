@@ -108,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     try:
-        cli.main(["provision", "--config", str(config_path)], standalone_mode=False)
+        # The table is the demo's output; the bridge's own log says only what goes wrong.
+        cli.main(["--log-format", "text", "--log-level", "WARNING", "provision", "--config",
+                  str(config_path)], standalone_mode=False)
     except SystemExit as exc:
         if exc.code:
             return int(exc.code)

@@ -71,14 +71,17 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
             except RedmineUnavailable as exc:
                 metrics.EVENTS_RETRIED.inc(len(events) - events.index(event))
                 # Everything after this would fail the same way: back off as a whole.
-                rt.store.retry(event.id, worker, moment, str(exc), backoff(event.attempts))
+                delay = backoff(event.attempts)
+                rt.store.retry(event.id, worker, moment, str(exc), delay)
                 report.retried += 1
                 report.redmine_down = True
                 log.warning("Redmine unavailable; event kept for retry",
                             extra={"issue_id": event.issue_id, "error": str(exc)})
-                for rest in events[events.index(event) + 1:]:
-                    rt.store.retry(rest.id, worker, moment, "not attempted: Redmine unavailable",
-                                   backoff(rest.attempts))
+                # The rest were not tried: they wait as long as this one, and are not
+                # charged a failure (one write for all of them).
+                rest = [later.id for later in events[events.index(event) + 1:]]
+                rt.store.postpone(rest, worker, moment + delay,
+                                  "not attempted: Redmine unavailable")
                 return report
             except (RedmineRejected, NotManageable, LookupError) as exc:
                 rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
@@ -107,6 +110,5 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
                 on_outcome(outcome)
             log.info("issue processed", extra={"issue_id": event.issue_id,
                                                "action": outcome.action, "detail": outcome.detail})
-    metrics.INBOX_PENDING.set(rt.store.pending_count())
     metrics.INBOX_PENDING.set(rt.store.pending_count())
     return report

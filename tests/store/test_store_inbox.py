@@ -250,3 +250,19 @@ def test_purge_done_deletes_only_old_done_events(store):
     # Ids are never reused after a purge.
     (fresh,) = store.claim(T0, 1, 60, "w")
     assert fresh.id > c.id
+
+
+def test_postpone_releases_untried_events_without_counting_a_failure(store):
+    for issue in (1, 2, 3):
+        store.enqueue(ev(issue))
+    claimed = store.claim(T0, 10, 60, "w")
+    until = T0 + timedelta(seconds=40)
+    assert store.postpone([c.id for c in claimed[1:]], "w", until, "not attempted") == 2
+    assert store.postpone([claimed[1].id], "other", until, "x") == 0
+    assert store.postpone([], "w", until, "x") == 0
+    store.complete(claimed[0].id, "w", T0)
+    assert store.claim(until - timedelta(seconds=1), 10, 60, "w") == []
+    again = store.claim(until, 10, 60, "w")
+    assert ids(again) == ids(claimed[1:])
+    assert [c.attempts for c in again] == [0, 0]
+    assert [c.last_error for c in again] == ["not attempted", "not attempted"]

@@ -17,6 +17,9 @@ SQLite is used by several processes on one machine (gunicorn workers + scheduler
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -83,3 +86,59 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc) -> None:
+        return None
+
+
+class SqliteWriteLock:
+    """Writers of one SQLite file queue on an OS lock instead of SQLite's busy handler.
+
+    SQLite makes a writer that finds the database locked sleep and retry (1, 2, 5 ...
+    100 ms), so under load a writer can lose the race again and again: webhooks then
+    wait 100+ ms for a lock that was free most of the time. `flock` on a file beside
+    the database queues waiters in the kernel, which wakes one as soon as the lock is
+    released, across processes. Threads of one process first queue on a thread lock,
+    because a flock belongs to the open file, which they share. The lock is advisory:
+    other programs writing the database are still handled by busy_timeout. A process
+    killed while holding it releases it with its file descriptors.
+    """
+
+    def __init__(self, database: str) -> None:
+        self._path = database + "-writelock"
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def _file(self) -> int:
+        # A forked child must not share its parent's open file (and so its lock).
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        return self._fd
+
+
+def sqlite_write_lock(engine: Engine):
+    """The lock to hold around a write transaction on this engine's database."""
+    if engine.dialect.name != "sqlite" or _is_memory(engine.url):
+        return _NoLock()
+    return SqliteWriteLock(engine.url.database)

@@ -28,7 +28,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
 
-from .engine import DEFAULT_BUSY_TIMEOUT_S, WRITE_OPTION, build_engine
+from .engine import DEFAULT_BUSY_TIMEOUT_S, WRITE_OPTION, build_engine, sqlite_write_lock
+from .group_commit import GroupCommit
+from .inbox_insert import InboxInsert
 from .records import ClaimedEvent, DeadLetter, DueNotice, InboxEvent, require_aware
 from .schema import (
     DEAD,
@@ -70,6 +72,9 @@ class Store:
         self._dialect = engine.dialect.name
         if self._dialect not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported store backend {self._dialect!r}")
+        self._inbox_insert = InboxInsert(engine.dialect)
+        self._enqueue_group: GroupCommit = GroupCommit(self._insert_inbox_rows)
+        self._write_lock = sqlite_write_lock(engine)
 
     @classmethod
     def from_url(cls, url: str | URL, base_dir: Path | None = None, *,
@@ -152,27 +157,17 @@ class Store:
         The dedupe memory lasts as long as the row: `purge_done` ends it, so keep done
         events longer than any source's redelivery window or polling overlap.
         """
-        return self.enqueue_many([event])[0]
+        # Concurrent callers (request threads) share one transaction: see group_commit.
+        return self._enqueue_group.submit(self._inbox_insert.row(event))
 
     def enqueue_many(self, events: Iterable[InboxEvent]) -> list[bool]:
         """`enqueue` for a batch in one transaction (one fsync); a result per event."""
-        results: list[bool] = []
+        rows = [self._inbox_insert.row(event) for event in events]
+        return self._insert_inbox_rows(rows)
+
+    def _insert_inbox_rows(self, rows: list) -> list[bool]:
         with self._write() as conn:
-            for event in events:
-                stmt = self._insert(inbox_events).values(
-                    source=event.source,
-                    delivery_id=event.delivery_id,
-                    issue_id=event.issue_id,
-                    journal_id=event.journal_id,
-                    received_at=event.received_at,
-                    payload=event.payload,
-                    state=PENDING,
-                    attempts=0,
-                    claims=0,
-                    next_attempt_at=event.received_at,
-                ).on_conflict_do_nothing()  # any unique constraint: both dedupe rules
-                results.append(_wrote_row(conn, stmt.returning(inbox_events.c.id)))
-        return results
+            return self._inbox_insert.execute(conn, rows)
 
     def claim(self, now: datetime, limit: int, lease_seconds: float,
               worker: str) -> list[ClaimedEvent]:
@@ -256,6 +251,24 @@ class Store:
         return self._update_held(event_id, worker, attempts=inbox_events.c.attempts + 1,
                                  next_attempt_at=now + delay, last_error=error,
                                  lease_owner=None, lease_until=None)
+
+    def postpone(self, event_ids: list[int], worker: str, until: datetime,
+                 note: str) -> int:
+        """Release claimed events that were not tried (e.g. Redmine went down before their
+        turn) until `until`, without counting a failure; one transaction for all. Returns
+        how many `worker` still held."""
+        require_aware(until, "until")
+        if not event_ids:
+            return 0
+        with self._write() as conn:
+            return conn.execute(
+                update(inbox_events)
+                .where(inbox_events.c.id.in_(event_ids),
+                       inbox_events.c.state == PENDING,
+                       inbox_events.c.lease_owner == worker)
+                .values(next_attempt_at=until, last_error=note,
+                        lease_owner=None, lease_until=None)
+            ).rowcount
 
     def dead(self, event_id: int, worker: str, reason: str, now: datetime) -> bool:
         """Give up on a claimed event: it moves to the dead letters with the reason and
@@ -487,7 +500,7 @@ class Store:
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A transaction that will write: BEGIN IMMEDIATE on SQLite (see engine.py)."""
-        with self._engine.connect() as conn:
+        with self._write_lock, self._engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn

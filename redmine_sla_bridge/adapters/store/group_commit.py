@@ -1,0 +1,83 @@
+"""Group commit: many threads' single writes, committed together in one transaction.
+
+A webhook is answered only once its event is committed, and a commit costs one fsync
+plus the database's write lock. With a handful of request threads per process each
+committing alone, they queue for the lock one by one. Here the first thread to arrive
+becomes the leader: it takes every item waiting at that moment (its own included),
+writes them in one transaction, hands each waiter its own result, and lets the next
+leader go. No extra thread, no timer: a lone request is written at once, and under
+load a batch is whatever arrived while the previous one was committing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class _Slot(Generic[Item, Result]):
+    __slots__ = ("item", "done", "result", "error")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.done = False
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+
+
+class GroupCommit(Generic[Item, Result]):
+    """`submit(item)` returns `write_batch([..., item, ...])`'s result for that item.
+
+    `write_batch` gets a list of items and returns one result per item, in order, after
+    they are committed; if it raises, every item of that batch gets the exception (none
+    of them is committed: it is one transaction). Batches are at most `max_batch`.
+    """
+
+    def __init__(self, write_batch: Callable[[list[Item]], Sequence[Result]],
+                 max_batch: int = 256) -> None:
+        self._write_batch = write_batch
+        self._max_batch = max_batch
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting: list[_Slot[Item, Result]] = []
+        self._leader_busy = False
+
+    def submit(self, item: Item) -> Result:
+        slot: _Slot[Item, Result] = _Slot(item)
+        with self._cond:
+            self._waiting.append(slot)
+        while True:
+            with self._cond:
+                while not slot.done and self._leader_busy:
+                    self._cond.wait()
+                if slot.done:
+                    break
+                # Lead: take what waits, ours included unless max_batch were ahead of it.
+                self._leader_busy = True
+                batch = self._waiting[:self._max_batch]
+                del self._waiting[:self._max_batch]
+            try:
+                self._write(batch)
+            finally:
+                with self._cond:
+                    self._leader_busy = False
+                    self._cond.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result  # type: ignore[return-value]
+
+    def _write(self, batch: list[_Slot[Item, Result]]) -> None:
+        try:
+            results = self._write_batch([slot.item for slot in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"write_batch returned {len(results)} results "
+                                   f"for {len(batch)} items")
+        except BaseException as exc:
+            for slot in batch:
+                slot.error, slot.done = exc, True
+            return
+        for slot, result in zip(batch, results):
+            slot.result, slot.done = result, True

@@ -6,6 +6,7 @@ attribute, which requests ignores: without this subclass a hung Redmine hangs th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import requests
@@ -18,12 +19,13 @@ class BridgeEngine(SyncEngine):
     """Adds a per-request timeout, urllib3 retries of idempotent calls, an optional
     `Connection: close`, and a hook that counts every call (for metrics and budgets)."""
 
-    def __init__(self, *, timeout: float, retries: int, keep_alive: bool,
+    def __init__(self, *, timeout: float, retries: int, keep_alive: bool, base_url: str = "",
                  on_request: Callable[[str, str], None] | None = None, **options):
         self.timeout = timeout
         self.keep_alive = keep_alive
         self.on_request = on_request
         super().__init__(**options)
+        read_environment_once(self.session, base_url)
         retry = Retry(
             total=retries,
             connect=retries,
@@ -54,8 +56,20 @@ class BridgeEngine(SyncEngine):
         return super().request(method, url, headers=headers, params=params, data=data)
 
 
-def new_session(keep_alive: bool) -> requests.Session:
-    session = requests.Session()
-    if not keep_alive:
-        session.headers["Connection"] = "close"
-    return session
+def read_environment_once(session: requests.Session, base_url: str) -> None:
+    """Take the proxy and CA-bundle settings from the environment now, not per call.
+
+    With `trust_env` on, requests re-reads the proxy variables, the CA-bundle variables
+    and ~/.netrc on every request: about a quarter of the HTTP client's CPU per call
+    here (docs/PERFORMANCE.md). The bridge talks to one Redmine whose address never
+    changes, so the answer is the same each time: resolve it once for that URL
+    (NO_PROXY included) and switch the per-call lookup off. ~/.netrc is not consulted:
+    the bridge authenticates with its API key, or with the admin login it is given.
+    """
+    session.trust_env = False
+    if base_url and not session.proxies:
+        session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    if session.verify is True:
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            session.verify = bundle

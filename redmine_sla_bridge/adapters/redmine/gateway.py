@@ -79,6 +79,7 @@ class RedmineGateway:
             password=login[1] if login else None,
             impersonate=impersonate,
             engine=BridgeEngine,
+            base_url=self.url,
             timeout=timeout,
             retries=retries,
             keep_alive=keep_alive,

@@ -1,7 +1,9 @@
 """Webhook ingest: durably accepted Redmine 7 webhooks per second under `serve`, against a
 Flask hello-world under the same gunicorn settings.
 
-    .venv/bin/python benchmarks/bench_ingest.py [--seconds 10] [--clients 4] [--workers 2]
+    .venv/bin/python benchmarks/bench_ingest.py [--seconds 10] [--workers 2]
+        [--generator wrk] [--threads 2] [--connections 16] [--max-rate 8000]
+        [--generator python|python-pregen] [--clients 4]
 
 What runs:
 - `redmine-sla-bridge serve` (gunicorn, gthread, 8 threads per worker) on a loopback
@@ -11,10 +13,19 @@ What runs:
   `sla-bench-ingest` (tracker "SLA Bench"), so the measured rate includes that work
   competing for the same CPUs, as in production. (At most one Redmine call at a time
   per worker: the load on the shared Redmine stays bounded.)
-- The load generator: `--clients` processes, each with one keep-alive connection, in a
-  closed loop; every request is a fresh Redmine 7 `issue.updated` body (the example's
-  size, ~1 KB) with its own journal id and `X-Redmine-Delivery`, signed with HMAC-SHA256.
-  The generator runs on the same 2 CPUs as the server (its CPU time is printed).
+- The load generator, in a closed loop, on the same 2 CPUs as the server (its CPU time
+  is printed). Every request is a distinct Redmine 7 `issue.updated` event (the
+  example's size, ~1 KB) with its own journal id and `X-Redmine-Delivery`, signed with
+  HMAC-SHA256. Each measured run follows a 1 s warm-up whose events have other ids.
+  - `wrk` (default; installed with apt-get if missing): `--threads` threads,
+    `--connections` keep-alive connections. Lua cannot sign, so the requests are
+    pre-generated and signed (not timed) into a file sized for `--max-rate` requests/s
+    x 1.5 (a run that outpaces it warns); see wrk_load.py. Latencies are wrk's
+    histogram with its coordinated-omission correction undone (raw, as Python's).
+  - `python`: `--clients` processes with http.client, one keep-alive connection each,
+    building and signing each request inside the measured loop (the original
+    generator); `python-pregen`: the same, each process building and signing its
+    requests before the common start.
 - The same again with Redmine's URL pointing at a closed port ("acceptance only"): the
   drainers fail at once and back off, so the figure is the acceptance path alone.
 - The same generator against a Flask app that reads the body and answers 202 JSON,
@@ -27,10 +38,14 @@ the store holds exactly as many events as were answered 202 "stored". No asserti
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import common
+import wrk_load
 
 PROJECT = "sla-bench-ingest"
 ISSUES = 20
@@ -48,46 +63,123 @@ def issues(rm, tracker_id: int) -> list[int]:
 def report(name: str, result: common.LoadResult) -> float:
     bridge = name.startswith("bridge")
     rate = (result.stored if bridge else result.statuses.get(202, 0)) / result.seconds
-    lat = result.latencies
-    print(f"{name}: {result.requests} requests in {result.seconds:.0f} s:\n    "
+    p50, p99, worst = result.latency_summary()
+    print(f"{name}: {result.requests} requests in {result.seconds:.0f} s ({result.generator}):\n    "
           f"{rate:8.1f} {'accepted events' if bridge else 'answers'}/s  "
-          f"p50 {common.percentile(lat, 50) * 1e3:6.2f} ms  p99 {common.percentile(lat, 99) * 1e3:6.2f} ms  "
-          f"max {max(lat) * 1e3:7.2f} ms  statuses {dict(sorted(result.statuses.items()))}  "
+          f"p50 {p50 * 1e3:6.2f} ms  p99 {p99 * 1e3:6.2f} ms  "
+          f"max {worst * 1e3:7.2f} ms  statuses {dict(sorted(result.statuses.items()))}  "
           f"client errors {result.errors}\n    server CPU {result.server_cpu:.1f} s = "
           f"{result.server_cpu / max(1, result.requests) * 1e3:.2f} ms per request (all its processes, "
           f"background work included); load generator CPU {result.client_cpu:.1f} s")
+    for note in result.notes:
+        print(f"    {note}")
     return rate
 
 
+class Load:
+    """The chosen load generator; for wrk, the pre-generated requests (in `tmp`)."""
+
+    WARM_BASE = 900_000_000  # journal ids of the warm-ups: never those of a measured run
+
+    def __init__(self, args, issue_ids: list[int], tmp: Path):
+        self.args, self.issue_ids, self.tmp = args, issue_ids, tmp
+        if args.generator == "wrk":
+            self.wrk = wrk_load.ensure_wrk()
+            self.warm_data = self._write("warm", 1.0, self.WARM_BASE)
+            self.data = self._write("measured", args.seconds, 0)
+
+    def _write(self, name: str, seconds: float, journal_base: int, rate: float | None = None):
+        total = wrk_load.requests_needed(seconds, rate or self.args.max_rate)
+        started = time.perf_counter()
+        data = wrk_load.write_requests(self.tmp / f"{name}.tsv", issue_ids=self.issue_ids,
+                                       threads=self.args.threads, total=total,
+                                       journal_base=journal_base)
+        common.log(f"pre-generated {data.capacity} signed requests for the {name} runs in "
+                   f"{time.perf_counter() - started:.1f} s ({data.path.stat().st_size / 1e6:.0f} MB)")
+        return data
+
+    def describe(self) -> str:
+        a = self.args
+        if a.generator == "wrk":
+            return (f"wrk, {a.threads} threads x {a.connections} keep-alive connections in all, "
+                    f"{self.data.capacity} pre-generated events per measured run")
+        return (f"{a.clients} Python client processes x 1 keep-alive connection"
+                + (", requests pre-generated" if a.generator == "python-pregen" else ""))
+
+    def run(self, port: int, *, warm: bool = False, server=None) -> common.LoadResult:
+        a = self.args
+        seconds = 1.0 if warm else a.seconds
+        if a.generator == "wrk":
+            result = wrk_load.run(port, self.warm_data if warm else self.data,
+                                  connections=a.connections, seconds=seconds, server=server,
+                                  wrk=self.wrk)
+            if warm:
+                self._fit(result.requests / result.seconds)
+            return result
+        pregenerate = 0
+        if a.generator == "python-pregen":
+            pregenerate = math.ceil(wrk_load.requests_needed(seconds, a.max_rate) / a.clients)
+        return common.generate_load(port, issue_ids=self.issue_ids, processes=a.clients,
+                                    seconds=seconds, journal_base=self.WARM_BASE if warm else 0,
+                                    server=server, pregenerate=pregenerate)
+
+    def _fit(self, warm_rate: float) -> None:
+        """Regenerate the measured requests if the warm-up ran so fast that they might run
+        out (the slice of one thread would repeat events)."""
+        if warm_rate * self.args.seconds * 1.3 > self.data.capacity:
+            common.log(f"the warm-up ran at {warm_rate:.0f} requests/s: more requests are needed")
+            self.data = self._write("measured", self.args.seconds, 0, rate=warm_rate * 1.3)
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=2)
+    parser = argparse.ArgumentParser(
+        description="Webhook ingest under serve vs a Flask hello-world (see the module docstring).")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per run (10)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--generator", choices=("wrk", "python", "python-pregen"), default="wrk",
+                        help="load generator (wrk)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--connections", type=int, default=16,
+                        help="wrk keep-alive connections in all (16)")
+    parser.add_argument("--max-rate", type=float, default=8000.0,
+                        help="requests/s the pre-generated requests are sized for, x 1.5 (8000)")
+    parser.add_argument("--clients", type=int, default=4,
+                        help="client processes of the python generators (4)")
     args = parser.parse_args()
+    if args.threads < 1 or args.connections % args.threads:
+        parser.error("--connections must be a multiple of --threads (each wrk thread opens "
+                     "connections / threads)")
+    if args.generator == "wrk":
+        try:
+            wrk_load.ensure_wrk()
+        except wrk_load.WrkUnavailable as exc:
+            sys.exit(f"bench_ingest: {exc}.\nRun with --generator python to use the Python "
+                     f"load generator instead.")
 
     print(f"machine: {common.machine()}")
     rm = common.redmine()
     tracker_id = common.bench_tracker(rm)
     issue_ids = issues(rm, tracker_id)
-    print(f"serve: {args.workers} gunicorn gthread workers x 8 threads; "
-          f"{args.clients} client processes x 1 keep-alive connection; {args.seconds:.0f} s each")
-    runs = {}
-    for name, url in (("bridge", rm.url), ("bridge, acceptance only", f"http://127.0.0.1:{common.free_port()}")):
-        runs[name] = run_bridge(rm, args, issue_ids, redmine_url=url)
-    hello_port = common.free_port()
-    hello_proc = common.start_hello(hello_port, workers=args.workers)
-    try:
-        common.generate_load(hello_port, issue_ids=issue_ids, processes=args.clients, seconds=1.0)
-        hello = common.generate_load(hello_port, issue_ids=issue_ids, processes=args.clients,
-                                     seconds=args.seconds, server=hello_proc)
-    finally:
-        common.stop(hello_proc)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-load-") as tmp:
+        load = Load(args, issue_ids, Path(tmp))
+        print(f"serve: {args.workers} gunicorn gthread workers x 8 threads; load: "
+              f"{load.describe()}; {args.seconds:.0f} s each after a 1 s warm-up")
+        runs = {}
+        for name, url in (("bridge", rm.url),
+                          ("bridge, acceptance only", f"http://127.0.0.1:{common.free_port()}")):
+            runs[name] = run_bridge(rm, args, load, redmine_url=url)
+        hello_port = common.free_port()
+        hello_proc = common.start_hello(hello_port, workers=args.workers)
+        try:
+            load.run(hello_port, warm=True)
+            hello = load.run(hello_port, server=hello_proc)
+        finally:
+            common.stop(hello_proc)
 
     hello_rate = report("hello-world", hello)
     for name, (result, stored_rows, processed) in runs.items():
         rate = report(name, result)
-        p99 = common.percentile(result.latencies, 99) * 1e3
+        p99 = result.latency_summary()[1] * 1e3
         print(f"  ratio to hello-world = {rate / hello_rate * 100:5.1f} %; store check: "
               f"{stored_rows} rows written, {result.stored} answered 202 stored, "
               f"{result.duplicates} answered duplicate -> "
@@ -97,7 +189,7 @@ def main() -> None:
               f"({rate / hello_rate * 100:.0f} %), p99 <= 50 ms ({p99:.1f} ms)")
 
 
-def run_bridge(rm, args, issue_ids, *, redmine_url: str):
+def run_bridge(rm, args, load: Load, *, redmine_url: str):
     """One `serve` on a fresh store; with a closed port as Redmine's URL the drainers fail
     fast and back off, which leaves the acceptance path alone on the CPUs."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
@@ -110,11 +202,9 @@ def run_bridge(rm, args, issue_ids, *, redmine_url: str):
         port = common.free_port()
         proc = common.start_serve(config, port, workers=args.workers)
         try:
-            common.generate_load(port, issue_ids=issue_ids, processes=args.clients, seconds=1.0,
-                                 journal_base=900_000_000)  # warm-up (stored too)
+            load.run(port, warm=True)  # warm-up (stored too, other journal ids)
             warm = common.count_rows(store)
-            result = common.generate_load(port, issue_ids=issue_ids, processes=args.clients,
-                                          seconds=args.seconds, server=proc)
+            result = load.run(port, server=proc)
             processed = common.count_rows(store, "state = 'done'")
         finally:
             common.stop(proc)

@@ -380,20 +380,51 @@ class LoadResult:
     errors: int = 0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    # Precomputed latencies (seconds), from a generator that does not return each one
+    # (wrk); None: computed from `latencies`.
+    p50: float | None = None
+    p99: float | None = None
+    max_latency: float | None = None
+    generator: str = "python"
+    notes: list[str] = field(default_factory=list)
 
     @property
     def requests(self) -> int:
         return sum(self.statuses.values())
 
+    def latency_summary(self) -> tuple[float, float, float]:
+        """(p50, p99, max) in seconds, precomputed or from the raw list."""
+        if self.p50 is not None:
+            return self.p50, self.p99, self.max_latency
+        lat = self.latencies
+        return percentile(lat, 50), percentile(lat, 99), max(lat) if lat else float("nan")
+
 
 def _load_worker(port: int, index: int, issue_ids: list[int], start_at: float, stop_at: float,
-                 journal_base: int, queue) -> None:
+                 journal_base: int, queue, pregenerate: int = 0, sync=None) -> None:
+    """One client process. With `pregenerate`, that many signed requests are built (and
+    `sync` = (ready queue, go event, shared start time) synchronises the start after
+    every process has built its own); beyond them, or without it, each request is built
+    and signed inside the measured loop."""
     import http.client
 
+    def build(n: int) -> tuple[bytes, dict]:
+        journal = journal_base + index * 10_000_000 + n
+        body = redmine7_body(issue_ids[n % len(issue_ids)], journal)
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(WEBHOOK_SECRET, body),
+                   "X-Redmine-Delivery": f"bench-{journal}"}
+        return body, headers
+
+    prepared = [build(n) for n in range(1, pregenerate + 1)]
+    if sync is not None:
+        ready, go, shared_start = sync
+        ready.put(index)
+        go.wait()
+        start_at, stop_at = shared_start.value, shared_start.value + (stop_at - start_at)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    stored = duplicates = errors = 0
+    stored = duplicates = errors = built_in_loop = 0
     n = 0
     while time.time() < start_at:
         time.sleep(0.001)
@@ -403,10 +434,11 @@ def _load_worker(port: int, index: int, issue_ids: list[int], start_at: float, s
         if time.time() >= stop_at:
             break
         n += 1
-        journal = journal_base + index * 10_000_000 + n
-        body = redmine7_body(issue_ids[n % len(issue_ids)], journal)
-        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(WEBHOOK_SECRET, body),
-                   "X-Redmine-Delivery": f"bench-{journal}"}
+        if n <= pregenerate:
+            body, headers = prepared[n - 1]
+        else:
+            body, headers = build(n)
+            built_in_loop += 1
         try:
             conn.request("POST", "/webhooks/redmine", body=body, headers=headers)
             resp = conn.getresponse()
@@ -423,28 +455,45 @@ def _load_worker(port: int, index: int, issue_ids: list[int], start_at: float, s
                 stored += 1
             else:
                 duplicates += 1
-    queue.put((latencies, statuses, stored, duplicates, errors, time.process_time() - cpu0))
+    queue.put((latencies, statuses, stored, duplicates, errors, time.process_time() - cpu0,
+               built_in_loop))
     conn.close()
 
 
 def generate_load(port: int, *, issue_ids: list[int], processes: int, seconds: float,
-                  journal_base: int = 0, server: subprocess.Popen | None = None) -> LoadResult:
+                  journal_base: int = 0, server: subprocess.Popen | None = None,
+                  pregenerate: int = 0) -> LoadResult:
     """Closed loop: `processes` client processes, one keep-alive connection each, every
     request a fresh signed Redmine 7 body (its own journal id and delivery id), for
-    `seconds`. Every process starts at the same instant (after a fork-and-import pause)."""
+    `seconds`. Every process starts at the same instant (after a fork-and-import pause).
+
+    By default each request is built and signed inside the measured loop. With
+    `pregenerate`=N, each process builds and signs its first N requests before the common
+    start (which then waits for every process to be ready), so the measured loop only
+    sends; requests beyond N are built in the loop, and a note says how many."""
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     start_at = time.time() + 0.5
     stop_at = start_at + seconds
+    sync = None
+    if pregenerate:
+        sync = (ctx.Queue(), ctx.Event(), ctx.Value("d", 0.0))
     procs = [ctx.Process(target=_load_worker, args=(port, i, issue_ids, start_at, stop_at,
-                                                     journal_base, queue))
+                                                     journal_base, queue, pregenerate, sync))
              for i in range(processes)]
     for proc in procs:
         proc.start()
+    if sync is not None:
+        ready, go, shared_start = sync
+        for _ in procs:
+            ready.get(timeout=300)
+        shared_start.value = time.time() + 0.2
+        go.set()
     result = LoadResult(seconds=seconds)
     cpu_before = server_cpu(server) if server is not None else 0.0
+    built_in_loop = 0
     for _ in procs:
-        latencies, statuses, stored, duplicates, errors, cpu = queue.get(timeout=seconds + 120)
+        latencies, statuses, stored, duplicates, errors, cpu, built = queue.get(timeout=seconds + 120)
         result.latencies += latencies
         for status, count in statuses.items():
             result.statuses[status] = result.statuses.get(status, 0) + count
@@ -452,10 +501,16 @@ def generate_load(port: int, *, issue_ids: list[int], processes: int, seconds: f
         result.duplicates += duplicates
         result.errors += errors
         result.client_cpu += cpu
+        built_in_loop += built
     if server is not None:
         result.server_cpu = server_cpu(server) - cpu_before
     for proc in procs:
         proc.join()
+    if pregenerate:
+        result.generator = "python, pre-generated"
+        if built_in_loop:
+            result.notes.append(f"python: {built_in_loop} requests built and signed inside the "
+                                f"measured loop (the {pregenerate} pre-generated per process ran out)")
     return result
 
 

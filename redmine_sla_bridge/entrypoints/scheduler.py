@@ -74,11 +74,19 @@ class LeaderJobs:
 
 
 class Drainer:
-    """A thread that drains the inbox when woken, and every `interval` seconds."""
+    """A thread that drains the inbox when woken, and every `interval` seconds.
 
-    def __init__(self, rt, interval: float = 5.0) -> None:
+    Wakes that come while a drain runs are coalesced into one more drain, and two
+    drains start at least `min_gap` seconds apart. Without that gap, webhooks for
+    issues that wait for a retry (Redmine down) would each start a drain that finds
+    nothing due: at a thousand webhooks a second the drainer would spend a CPU core
+    re-reading the backlog. A new event for an idle issue waits at most `min_gap`.
+    """
+
+    def __init__(self, rt, interval: float = 5.0, min_gap: float = 0.2) -> None:
         self.rt = rt
         self.interval = interval
+        self.min_gap = min_gap
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bridge-drainer", daemon=True)
@@ -97,15 +105,17 @@ class Drainer:
     def _loop(self) -> None:
         while not self._stop.is_set():
             self._wake.wait(self.interval)
+            if self._stop.is_set():
+                break
             self._wake.clear()
             try:
                 report = drain(self.rt)
+                # Events wait for their backoff: do not spin on a dead Redmine.
+                pause = self.interval if report.redmine_down else self.min_gap
             except Exception:  # noqa: BLE001
                 log.exception("drain failed")
-                continue
-            if report.redmine_down:
-                # Events wait for their backoff; do not spin on a dead Redmine.
-                self._stop.wait(self.interval)
+                pause = self.interval
+            self._stop.wait(pause)
 
 
 class BridgeScheduler:

@@ -25,6 +25,9 @@ EVENTS_DEAD = Counter("bridge_events_dead_total", "Events given up on (dead lett
 PROCESSING_SECONDS = Histogram(
     "bridge_event_processing_seconds", "Time to process one event, Redmine calls included.",
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+INBOX_COMMIT_EVENTS = Histogram(
+    "bridge_inbox_commit_events", "Events written per inbox commit (one fsync): concurrent "
+    "webhooks share a commit.", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256))
 REDMINE_CALLS = Counter("bridge_redmine_calls_total", "Calls to Redmine's API.", ["method"])
 REDMINE_ERRORS = Counter("bridge_redmine_errors_total", "Failed calls to Redmine.", ["kind"])
 SLA_TRANSITIONS = Counter("bridge_sla_transitions_total",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -35,12 +36,18 @@ class GroupCommit(Generic[Item, Result]):
     `write_batch` gets a list of items and returns one result per item, in order, after
     they are committed; if it raises, every item of that batch gets the exception (none
     of them is committed: it is one transaction). Batches are at most `max_batch`.
+    `lock`, if given, is held around `write_batch`, and the leader takes its batch only
+    once it holds it: what arrives while the leader waits for the database (another
+    process committing) joins that batch instead of waiting for the next.
     """
 
     def __init__(self, write_batch: Callable[[list[Item]], Sequence[Result]],
-                 max_batch: int = 256) -> None:
+                 max_batch: int = 256, lock: AbstractContextManager | None = None,
+                 on_batch: Callable[[int], object] | None = None) -> None:
         self._write_batch = write_batch
+        self._on_batch = on_batch
         self._max_batch = max_batch
+        self._lock = lock if lock is not None else nullcontext()
         self._cond = threading.Condition(threading.Lock())
         self._waiting: list[_Slot[Item, Result]] = []
         self._leader_busy = False
@@ -55,12 +62,15 @@ class GroupCommit(Generic[Item, Result]):
                     self._cond.wait()
                 if slot.done:
                     break
-                # Lead: take what waits, ours included unless max_batch were ahead of it.
                 self._leader_busy = True
-                batch = self._waiting[:self._max_batch]
-                del self._waiting[:self._max_batch]
             try:
-                self._write(batch)
+                with self._lock:
+                    with self._cond:
+                        # Lead: take what waits, ours included unless max_batch were
+                        # ahead of it.
+                        batch = self._waiting[:self._max_batch]
+                        del self._waiting[:self._max_batch]
+                    self._write(batch)
             finally:
                 with self._cond:
                     self._leader_busy = False
@@ -70,6 +80,8 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result  # type: ignore[return-value]
 
     def _write(self, batch: list[_Slot[Item, Result]]) -> None:
+        if self._on_batch is not None:
+            self._on_batch(len(batch))
         try:
             results = self._write_batch([slot.item for slot in batch])
             if len(results) != len(batch):

@@ -4,16 +4,18 @@ Building an `insert(...).values(...).on_conflict_do_nothing()` construct per eve
 having SQLAlchemy derive its cache key cost ~0.6 ms of CPU, more than the rest of the
 webhook handler together. The statement never changes, so its SQL is fixed here and
 values are converted with the columns' own bind processors (the same text SQLAlchemy
-would store: tests compare both paths). On SQLite it runs on the DB-API cursor, whose
-rowcount tells a stored event (1) from a duplicate (0); on PostgreSQL it goes through
-SQLAlchemy with RETURNING, because psycopg reports no rowcount for such an INSERT.
+would store: tests compare both paths). On SQLite the whole transaction runs on a
+DB-API cursor (SQLAlchemy's connection and transaction objects cost more than the
+INSERT), whose rowcount tells a stored event (1) from a duplicate (0); on PostgreSQL it
+goes through SQLAlchemy with RETURNING, because psycopg reports no rowcount for such an
+INSERT.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
@@ -53,16 +55,28 @@ class InboxInsert:
         return tuple(values[name] for name in _COLUMNS)
 
     def execute(self, conn: Connection, rows: list[Any]) -> list[bool]:
-        """Insert rows inside the caller's write transaction; True where stored."""
-        if not self._sqlite:
-            return [conn.execute(self._statement, values).first() is not None
-                    for values in rows]
-        cursor = conn.connection.driver_connection.cursor()
+        """PostgreSQL: insert rows inside the caller's transaction; True where stored."""
+        return [conn.execute(self._statement, values).first() is not None for values in rows]
+
+    @staticmethod
+    def write_sqlite(engine: Engine, rows: list[Any]) -> list[bool]:
+        """SQLite: one write transaction of its own on a pooled DB-API connection (set up
+        by engine.py; the caller holds the write lock); True where stored."""
+        connection = engine.raw_connection()
         try:
-            stored = []
-            for values in rows:
-                cursor.execute(_SQLITE_SQL, values)
-                stored.append(cursor.rowcount == 1)
-            return stored
+            cursor = connection.cursor()
+            try:
+                cursor.execute("BEGIN IMMEDIATE")
+                stored = []
+                for values in rows:
+                    cursor.execute(_SQLITE_SQL, values)
+                    stored.append(cursor.rowcount == 1)
+                connection.commit()
+                return stored
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                cursor.close()
         finally:
-            cursor.close()
+            connection.close()  # back to the pool

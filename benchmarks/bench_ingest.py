@@ -4,10 +4,12 @@ Flask hello-world under the same gunicorn settings.
     .venv/bin/python benchmarks/bench_ingest.py [--seconds 10] [--workers 2]
         [--generator wrk] [--threads 2] [--connections 16] [--max-rate 8000]
         [--generator python|python-pregen] [--clients 4]
+        [--synchronous full|normal] [--runs bridge,acceptance,hello]
 
 What runs:
 - `redmine-sla-bridge serve` (gunicorn, gthread, 8 threads per worker) on a loopback
-  port, with a fresh SQLite store (WAL, synchronous=FULL: one fsync per accepted event),
+  port, with a fresh SQLite store (WAL, synchronous=FULL by default: one fsync per
+  commit; concurrent webhooks share a commit, and the mean events per commit is printed),
   polling off. Its drainers really process the events in the background against the
   local Redmine: the events name 20 real issues of the dedicated project
   `sla-bench-ingest` (tracker "SLA Bench"), so the measured rate includes that work
@@ -145,6 +147,8 @@ def main() -> None:
                         help="requests/s the pre-generated requests are sized for, x 1.5 (8000)")
     parser.add_argument("--clients", type=int, default=4,
                         help="client processes of the python generators (4)")
+    parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
+                        help="the bridge's store.sqlite_synchronous (full, the default)")
     parser.add_argument("--runs", default="bridge,acceptance,hello",
                         help="which runs, comma-separated (bridge,acceptance,hello)")
     args = parser.parse_args()
@@ -167,7 +171,8 @@ def main() -> None:
     issue_ids = issues(rm, tracker_id)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-load-") as tmp:
         load = Load(args, issue_ids, Path(tmp))
-        print(f"serve: {args.workers} gunicorn gthread workers x 8 threads; load: "
+        print(f"serve: {args.workers} gunicorn gthread workers x 8 threads, store "
+              f"sqlite_synchronous={args.synchronous}; load: "
               f"{load.describe()}; {args.seconds:.0f} s each after a 1 s warm-up")
         runs = {}
         for key, name, url in (
@@ -206,6 +211,7 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
         store = Path(tmp) / "bridge.sqlite3"
         document = common.document_for(rm, projects=[PROJECT], store=f"sqlite:///{store}",
                                         lifecycle={"sweep_interval_seconds": 86400})
+        document["store"]["sqlite_synchronous"] = args.synchronous
         document["redmine"].update(url=redmine_url, **({} if redmine_url == rm.url else
                                                        {"retries": 0, "timeout_seconds": 1}))
         config = common.write_config(Path(tmp) / "bridge.yaml", document)

@@ -262,7 +262,8 @@ def runtime_for(config_path: Path):
     from redmine_sla_bridge.service.runtime import Runtime
 
     config = load_config(config_path)
-    store = Store.from_url(config.store.url, base_dir=config.base_dir)
+    store = Store.from_url(config.store.url, base_dir=config.base_dir,
+                           synchronous=config.store.sqlite_synchronous)
     return Runtime(config, base_dir=config.base_dir, store=store)
 
 

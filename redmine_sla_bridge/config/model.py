@@ -178,6 +178,15 @@ class StoreConfig(StrictModel):
         description="SQLAlchemy URL of the bridge's own store (inbox, cursors, dedupe keys, "
         "notices, locks). A relative sqlite path is relative to the config file.",
     )
+    sqlite_synchronous: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite only: when a commit is on disk. `full` (default): every accepted "
+        "webhook is fsynced before the 202, so not even a power cut loses it. `normal`: "
+        "survives a killed or crashed bridge but not a power cut or kernel crash, which "
+        "can lose the last commits, which then only polling finds again. It accepts more "
+        "webhooks a second (figures in docs/PERFORMANCE.md); keep `full` unless you need "
+        "that and polling is on.",
+    )
 
 
 class BridgeConfig(StrictModel):

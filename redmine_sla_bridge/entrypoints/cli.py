@@ -152,7 +152,10 @@ def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bo
     for warning in config.warnings(dt.date.today()):
         logging.getLogger("redmine_sla_bridge").warning(warning)
     try:
-        store = Store.from_url(config.store.url, base_dir=config.base_dir) if with_redmine else None
+        store = None
+        if with_redmine:
+            store = Store.from_url(config.store.url, base_dir=config.base_dir,
+                                   synchronous=config.store.sqlite_synchronous)
         notifier = build_notifier(config.notify, store) if store is not None else None
         return Runtime(config, base_dir=config.base_dir, store=store, notifier=notifier,
                        customers=Path(customers) if customers else None)
@@ -262,7 +265,8 @@ def dead_letters(config_path: str, requeue_id: int | None, requeue_all: bool) ->
     from redmine_sla_bridge.adapters.store import Store
 
     config = _load(config_path)
-    store = Store.from_url(config.store.url, base_dir=config.base_dir)
+    store = Store.from_url(config.store.url, base_dir=config.base_dir,
+                           synchronous=config.store.sqlite_synchronous)
     if requeue_all:
         now = dt.datetime.now(dt.timezone.utc)
         count = 0

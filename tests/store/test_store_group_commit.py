@@ -164,3 +164,37 @@ def test_only_sqlite_files_get_a_lock_file(tmp_path):
     assert not isinstance(sqlite_write_lock(create_engine("sqlite://")), SqliteWriteLock)
     store = Store.from_url("sqlite://")
     assert store.enqueue(InboxEvent(source="poll", issue_id=1, received_at=T0))
+
+
+class FailingLock:
+    def __init__(self) -> None:
+        self.fail = True
+
+    def __enter__(self) -> None:
+        if self.fail:
+            self.fail = False
+            raise OSError("lock file unreadable")
+
+    def __exit__(self, *_exc) -> None:
+        return None
+
+
+def test_a_leader_that_cannot_take_the_lock_fails_alone_and_passes_the_lead():
+    group = GroupCommit(lambda items: [item + 1 for item in items], lock=FailingLock())
+    with pytest.raises(OSError, match="lock file unreadable"):
+        group.submit(1)
+    assert group._waiting == []
+    assert group.submit(2) == 3  # not stuck: the next caller leads
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [("full", 2), ("normal", 1)])
+def test_sqlite_synchronous_setting_reaches_every_connection(tmp_path, setting, pragma):
+    store = Store.from_url(f"sqlite:///{tmp_path / 's.sqlite3'}", synchronous=setting)
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == pragma
+    store.close()
+
+
+def test_unknown_synchronous_setting_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="full or normal"):
+        Store.from_url(f"sqlite:///{tmp_path / 's.sqlite3'}", synchronous="off")

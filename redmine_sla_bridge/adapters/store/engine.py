@@ -4,9 +4,10 @@ transactions begin.
 SQLite is used by several processes on one machine (gunicorn workers + scheduler), so:
 - WAL: readers never block the single writer, and a killed process cannot corrupt the
   database or lose a committed transaction.
-- synchronous=FULL: in WAL mode NORMAL already survives a killed process; FULL also
-  survives an OS crash or power loss, which "accepted means stored" asks for. The price
-  is one fsync per commit, trivial at a support desk's event rate.
+- synchronous=FULL by default: in WAL mode NORMAL already survives a killed process;
+  FULL also survives an OS crash or power loss, which "accepted means stored" asks for.
+  The price is one fsync per commit, shared by concurrent webhooks (group_commit.py);
+  `store.sqlite_synchronous: normal` trades it away.
 - busy_timeout: a writer waits for the lock instead of failing with "database is locked".
 - Every write transaction starts with BEGIN IMMEDIATE, taking the write lock up front.
   A deferred transaction that reads and then writes can fail with SQLITE_BUSY_SNAPSHOT
@@ -43,10 +44,13 @@ def resolve_url(url: str | URL, base_dir: Path | None = None) -> URL:
 
 
 def build_engine(url: str | URL, base_dir: Path | None = None,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Engine:
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+                 synchronous: str = "full") -> Engine:
     resolved = resolve_url(url, base_dir)
     if resolved.get_backend_name() == "sqlite":
-        return _sqlite_engine(resolved, busy_timeout_s)
+        if synchronous not in ("full", "normal"):
+            raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
+        return _sqlite_engine(resolved, busy_timeout_s, synchronous.upper())
     if resolved.get_backend_name() == "postgresql":
         # Replicas talk to a server over the network: drop connections it closed.
         return create_engine(resolved, pool_pre_ping=True)
@@ -58,7 +62,7 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:")
 
 
-def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
+def _sqlite_engine(url: URL, busy_timeout_s: float, synchronous: str) -> Engine:
     memory = _is_memory(url)
     if memory:
         # One shared connection, or every pooled connection would see its own empty DB.
@@ -76,7 +80,7 @@ def _sqlite_engine(url: URL, busy_timeout_s: float) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
             if not memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous}")
         finally:
             cursor.close()
 

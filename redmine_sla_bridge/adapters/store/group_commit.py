@@ -4,9 +4,11 @@ A webhook is answered only once its event is committed, and a commit costs one f
 plus the database's write lock. With a handful of request threads per process each
 committing alone, they queue for the lock one by one. Here the first thread to arrive
 becomes the leader: it takes every item waiting at that moment (its own included),
-writes them in one transaction, hands each waiter its own result, and lets the next
-leader go. No extra thread, no timer: a lone request is written at once, and under
-load a batch is whatever arrived while the previous one was committing.
+writes them in one transaction, hands each waiter its own result, and passes the lead
+to the oldest thread still waiting. No extra thread, no timer: a lone request is
+written at once, and under load a batch is whatever arrived while the previous one was
+committing. Each thread sleeps on its own event, so a commit wakes exactly the threads
+it served and the next leader, not every waiting thread.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ Result = TypeVar("Result")
 
 
 class _Slot(Generic[Item, Result]):
-    __slots__ = ("item", "done", "result", "error")
+    __slots__ = ("item", "done", "result", "error", "wakeup")
 
     def __init__(self, item: Item) -> None:
         self.item = item
         self.done = False
         self.result: Result | None = None
         self.error: BaseException | None = None
+        self.wakeup = threading.Event()  # set when done, or when handed the lead
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -48,36 +51,45 @@ class GroupCommit(Generic[Item, Result]):
         self._on_batch = on_batch
         self._max_batch = max_batch
         self._lock = lock if lock is not None else nullcontext()
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
         self._waiting: list[_Slot[Item, Result]] = []
         self._leader_busy = False
 
     def submit(self, item: Item) -> Result:
         slot: _Slot[Item, Result] = _Slot(item)
-        with self._cond:
+        with self._mutex:
             self._waiting.append(slot)
-        while True:
-            with self._cond:
-                while not slot.done and self._leader_busy:
-                    self._cond.wait()
-                if slot.done:
-                    break
-                self._leader_busy = True
-            try:
-                with self._lock:
-                    with self._cond:
-                        # Lead: take what waits, ours included unless max_batch were
-                        # ahead of it.
-                        batch = self._waiting[:self._max_batch]
-                        del self._waiting[:self._max_batch]
-                    self._write(batch)
-            finally:
-                with self._cond:
-                    self._leader_busy = False
-                    self._cond.notify_all()
+            leading = not self._leader_busy
+            self._leader_busy = True
+        if not leading:
+            slot.wakeup.wait()
+        if not slot.done:  # woken to lead
+            self._lead(slot)
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
+
+    def _lead(self, slot: _Slot[Item, Result]) -> None:
+        """Write batches until our own slot is written, then pass the lead on."""
+        try:
+            while not slot.done:
+                with self._lock:
+                    with self._mutex:
+                        # Ours is in it unless max_batch were waiting ahead of it.
+                        batch = self._waiting[:self._max_batch]
+                        del self._waiting[:self._max_batch]
+                    self._write(batch)
+                for served in batch:
+                    if served is not slot:
+                        served.wakeup.set()
+        finally:
+            with self._mutex:
+                if not slot.done and slot in self._waiting:  # the write lock failed us
+                    self._waiting.remove(slot)
+                if self._waiting:
+                    self._waiting[0].wakeup.set()  # the lead, still busy, passes on
+                else:
+                    self._leader_busy = False
 
     def _write(self, batch: list[_Slot[Item, Result]]) -> None:
         if self._on_batch is not None:

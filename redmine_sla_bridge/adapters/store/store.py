@@ -83,7 +83,8 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str | URL, base_dir: Path | None = None, *,
-                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S) -> Store:
+                 busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+                 synchronous: str = "full") -> Store:
         """Open (and create if missing) the store at a SQLAlchemy URL.
 
         A relative SQLite path (`sqlite:///bridge.sqlite3`) is relative to `base_dir`
@@ -92,7 +93,7 @@ class Store:
         in `store_meta.schema_version`, and a store written by a newer (or, until
         migrations exist, an older) version is refused with StoreSchemaError.
         """
-        store = cls(build_engine(url, base_dir, busy_timeout_s))
+        store = cls(build_engine(url, base_dir, busy_timeout_s, synchronous))
         try:
             store.ensure_schema()
         except BaseException:

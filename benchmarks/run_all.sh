@@ -6,7 +6,7 @@
 # Needs the local Redmine (started if it does not answer: `redmine-sla-bridge dev-redmine
 # start`). The first run creates the "SLA Bench" tracker and bulk-inserts the 10,000
 # issues of the sweep benchmark (about a minute); later runs reuse them. The whole run
-# takes about 10 minutes, most of it the sweep paging 10,000 issues twice through WEBrick.
+# takes about 12 minutes, most of it the sweep paging 10,000 issues twice through WEBrick.
 # Exits non-zero if any benchmark failed (after running the others).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,7 @@ echo "machine: nproc=$(nproc), memory $(free -g | awk '/^Mem:/{print $2}') GiB, 
 run benchmarks/bench_calendar.py
 run benchmarks/bench_event_cost.py
 run benchmarks/bench_ingest.py
+run benchmarks/bench_ingest.py --synchronous normal --runs acceptance,hello
 run benchmarks/bench_latency.py
 run benchmarks/bench_sweep.py
 if [ ${#failed[@]} -gt 0 ]; then

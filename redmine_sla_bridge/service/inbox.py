@@ -82,6 +82,7 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
                 rest = [later.id for later in events[events.index(event) + 1:]]
                 rt.store.postpone(rest, worker, moment + delay,
                                   "not attempted: Redmine unavailable")
+                metrics.INBOX_PENDING.set(rt.store.pending_count())
                 return report
             except (RedmineRejected, NotManageable, LookupError) as exc:
                 rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)

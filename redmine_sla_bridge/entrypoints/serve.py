@@ -14,11 +14,22 @@ from gunicorn.app.base import BaseApplication
 log = logging.getLogger(__name__)
 
 
+# How long a thread may hold the GIL while another wants it (Python's default: 5 ms).
+# The drainer thread is CPU-bound for a few ms per event (HTTP client, JSON, policy);
+# request threads that only parse a webhook and wait for a commit each queued behind it
+# for up to 5 ms per GIL hand-over, which capped ingest while the drainer was working.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
 def build_worker_app(config_path: str):
     """The WSGI app of one worker: runtime, scheduler, drainer, Flask app."""
+    import sys
+
     from redmine_sla_bridge.entrypoints.cli import open_runtime
     from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
     from redmine_sla_bridge.entrypoints.web.app import create_app
+
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     rt = open_runtime(config_path)
     scheduler = BridgeScheduler(rt)

@@ -198,3 +198,32 @@ def test_sqlite_synchronous_setting_reaches_every_connection(tmp_path, setting, 
 def test_unknown_synchronous_setting_is_refused(tmp_path):
     with pytest.raises(ValueError, match="full or normal"):
         Store.from_url(f"sqlite:///{tmp_path / 's.sqlite3'}", synchronous="off")
+
+
+def test_a_failing_batch_callback_fails_the_whole_batch_instead_of_hanging_it():
+    group = None
+    others_queued = threading.Event()
+
+    class WaitForTheSecondItem:
+        def __enter__(self) -> None:
+            assert others_queued.wait(10)
+
+        def __exit__(self, *_exc) -> None:
+            return None
+
+    def broken_metrics(size: int) -> None:
+        raise ValueError(f"metrics directory gone ({size} items)")
+
+    group = GroupCommit(lambda items: items, lock=WaitForTheSecondItem(), on_batch=broken_metrics)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(group.submit, "a")
+        while not group._leader_busy:
+            threading.Event().wait(0.001)
+        second = pool.submit(group.submit, "b")
+        while len(group._waiting) < 2:
+            threading.Event().wait(0.001)
+        others_queued.set()
+        for future in (first, second):
+            with pytest.raises(ValueError, match=r"\(2 items\)"):
+                future.result(timeout=10)
+    assert group._leader_busy is False

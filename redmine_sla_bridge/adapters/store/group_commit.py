@@ -73,15 +73,18 @@ class GroupCommit(Generic[Item, Result]):
         """Write batches until our own slot is written, then pass the lead on."""
         try:
             while not slot.done:
-                with self._lock:
-                    with self._mutex:
-                        # Ours is in it unless max_batch were waiting ahead of it.
-                        batch = self._waiting[:self._max_batch]
-                        del self._waiting[:self._max_batch]
-                    self._write(batch)
-                for served in batch:
-                    if served is not slot:
-                        served.wakeup.set()
+                batch: list[_Slot[Item, Result]] = []
+                try:
+                    with self._lock:
+                        with self._mutex:
+                            # Ours is in it unless max_batch were waiting ahead of it.
+                            batch = self._waiting[:self._max_batch]
+                            del self._waiting[:self._max_batch]
+                        self._write(batch)
+                finally:  # whatever the lock did, nobody served may sleep on
+                    for served in batch:
+                        if served is not slot:
+                            served.wakeup.set()
         finally:
             with self._mutex:
                 if not slot.done and slot in self._waiting:  # the write lock failed us
@@ -92,9 +95,9 @@ class GroupCommit(Generic[Item, Result]):
                     self._leader_busy = False
 
     def _write(self, batch: list[_Slot[Item, Result]]) -> None:
-        if self._on_batch is not None:
-            self._on_batch(len(batch))
         try:
+            if self._on_batch is not None:
+                self._on_batch(len(batch))
             results = self._write_batch([slot.item for slot in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"write_batch returned {len(results)} results "

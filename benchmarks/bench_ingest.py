@@ -233,12 +233,13 @@ def events_per_commit(port: int) -> str:
     bridge's own /metrics: how many webhooks shared each fsync."""
     import urllib.request
 
+    from prometheus_client.parser import text_string_to_metric_families
+
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
-    found = {}
-    for line in text.splitlines():
-        for key in ("sum", "count"):
-            if line.startswith(f"bridge_inbox_commit_events_{key} "):
-                found[key] = float(line.split()[1])
+    found = {sample.name.rsplit("_", 1)[1]: sample.value
+             for family in text_string_to_metric_families(text)
+             if family.name == "bridge_inbox_commit_events"
+             for sample in family.samples if sample.name.endswith(("_sum", "_count"))}
     if not found.get("count"):
         return "n/a"
     return f"{found['sum'] / found['count']:.1f} (mean of {found['count']:.0f} commits)"

@@ -6,7 +6,6 @@ attribute, which requests ignores: without this subclass a hung Redmine hangs th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
 import requests
@@ -66,10 +65,9 @@ def read_environment_once(session: requests.Session, base_url: str) -> None:
     (NO_PROXY included) and switch the per-call lookup off. ~/.netrc is not consulted:
     the bridge authenticates with its API key, or with the admin login it is given.
     """
+    if base_url:
+        # requests' own resolution (proxies, NO_PROXY, CA-bundle variables), done once.
+        settings = session.merge_environment_settings(base_url, {}, None, session.verify, None)
+        session.proxies = settings["proxies"]
+        session.verify = settings["verify"]
     session.trust_env = False
-    if base_url and not session.proxies:
-        session.proxies.update(requests.utils.get_environ_proxies(base_url))
-    if session.verify is True:
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        if bundle:
-            session.verify = bundle

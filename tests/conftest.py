@@ -130,7 +130,8 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
         document.setdefault("store", {"url": f"sqlite:///{tmp_path / (name + '.sqlite3')}"})
         path = write_config(tmp_path / f"{name}.yaml", document)
         config = load_config(path)
-        store = Store.from_url(config.store.url, base_dir=config.base_dir)
+        store = Store.from_url(config.store.url, base_dir=config.base_dir,
+                               synchronous=config.store.sqlite_synchronous)
         rt = Runtime(config, base_dir=config.base_dir, store=store,
                      gateway=redmine.gateway(), **({"clock": clock} if clock else {}), **kwargs)
         made.append(rt)

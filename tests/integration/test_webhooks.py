@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,41 @@ def test_health_endpoints(bridge):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json["checks"] == {"store": "ok", "redmine": "ok"}
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+def test_concurrent_webhooks_share_commits_and_each_issue_is_acknowledged_once(
+        redmine, make_runtime, monkeypatch, gateway, project, support_tracker, synchronous):
+    """Request threads arriving together go through the group commit (and, on SQLite,
+    the file write lock); every delivery is stored once, and draining them against the
+    real Redmine acknowledges each issue exactly once."""
+    monkeypatch.setenv("TEST_WEBHOOK_SECRET", SECRET)
+    document = base_document(redmine, webhooks={"secret": "${TEST_WEBHOOK_SECRET}"})
+    document["polling"] = {"enabled": False}
+    document["store"] = {"url": f"sqlite:///{project['identifier']}.sqlite3",
+                         "sqlite_synchronous": synchronous}
+    rt = make_runtime(document)
+    app = create_app(rt)
+    issues = [_new_issue(gateway, project, support_tracker)["id"] for _ in range(3)]
+    deliveries = [(issue, n) for issue in issues for n in range(8)]  # 24, each sent twice
+
+    def deliver(delivery) -> bool:
+        issue, n = delivery
+        body = _example("redmine7-issue-updated.json", issue, journal_id=issue * 100 + n)
+        response = app.test_client().post(
+            "/webhooks/redmine", data=body, content_type="application/json",
+            headers={"X-Redmine-Signature-256": sign(SECRET, body),
+                     "X-Redmine-Delivery": f"{issue}-{n}"})
+        assert response.status_code == 202
+        return response.json["duplicate"]
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        duplicates = list(pool.map(deliver, deliveries + deliveries))
+    assert duplicates.count(False) == 24 and duplicates.count(True) == 24
+    assert rt.store.pending_count() == 24
+    drain(rt)
+    assert rt.store.stats()["done"] == 24
+    for issue in issues:
+        assert _sla_state(gateway, issue) == "on track"
+        notes = [j for j in gateway.issue(issue)["journals"] if j.get("notes")]
+        assert len(notes) == 1

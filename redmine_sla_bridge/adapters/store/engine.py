@@ -107,8 +107,10 @@ class SqliteWriteLock:
     100 ms), so under load a writer can lose the race again and again: webhooks then
     wait 100+ ms for a lock that was free most of the time. `flock` on a file beside
     the database queues waiters in the kernel, which wakes one as soon as the lock is
-    released, across processes. Threads of one process first queue on a thread lock,
-    because a flock belongs to the open file, which they share. The lock is advisory:
+    released, across processes (the `filelock` package was not used: it retries a
+    non-blocking lock on a timer, the very sleeping this avoids). Threads of one
+    process first queue on a thread lock, because a flock belongs to the open file,
+    which they share. The lock is advisory:
     other programs writing the database are still handled by busy_timeout. A process
     killed while holding it releases it with its file descriptors.
     """

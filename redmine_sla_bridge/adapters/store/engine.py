@@ -37,6 +37,7 @@ def resolve_url(url: str | URL, base_dir: Path | None = None) -> URL:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or _is_memory(parsed):
         return parsed
+    assert parsed.database is not None  # no database is the in-memory one (_is_memory)
     path = Path(parsed.database)
     if not path.is_absolute():
         path = (base_dir or Path.cwd()) / path
@@ -69,6 +70,7 @@ def _sqlite_engine(url: URL, busy_timeout_s: float, synchronous: str) -> Engine:
         engine = create_engine(url, poolclass=StaticPool,
                                connect_args={"check_same_thread": False})
     else:
+        assert url.database is not None  # no database is the in-memory one (_is_memory)
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s})
 
@@ -147,4 +149,5 @@ def sqlite_write_lock(engine: Engine):
     """The lock to hold around a write transaction on this engine's database."""
     if engine.dialect.name != "sqlite" or _is_memory(engine.url):
         return _NoLock()
+    assert engine.url.database is not None  # no database is the in-memory one (_is_memory)
     return SqliteWriteLock(engine.url.database)

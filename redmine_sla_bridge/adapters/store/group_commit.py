@@ -23,7 +23,7 @@ Result = TypeVar("Result")
 
 
 class _Slot(Generic[Item, Result]):
-    __slots__ = ("item", "done", "result", "error", "wakeup")
+    __slots__ = ("done", "error", "item", "result", "wakeup")
 
     def __init__(self, item: Item) -> None:
         self.item = item
@@ -102,9 +102,9 @@ class GroupCommit(Generic[Item, Result]):
             if len(results) != len(batch):
                 raise RuntimeError(f"write_batch returned {len(results)} results "
                                    f"for {len(batch)} items")
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting writer, re-raised there
             for slot in batch:
                 slot.error, slot.done = exc, True
             return
-        for slot, result in zip(batch, results):
+        for slot, result in zip(batch, results, strict=True):
             slot.result, slot.done = result, True

@@ -25,7 +25,7 @@ from .schema import PENDING, inbox_events
 _COLUMNS = ("source", "delivery_id", "issue_id", "journal_id", "received_at", "payload",
             "state", "attempts", "claims", "next_attempt_at")
 
-# ON CONFLICT without a target: either dedupe constraint (see Store.enqueue) skips it.
+# ON CONFLICT without a target: either dedupe constraint (see Inbox.enqueue) skips it.
 _SQLITE_SQL = (f"INSERT INTO {inbox_events.name} ({', '.join(_COLUMNS)}) "
                f"VALUES ({', '.join('?' * len(_COLUMNS))}) ON CONFLICT DO NOTHING")
 

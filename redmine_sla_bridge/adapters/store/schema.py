@@ -12,7 +12,7 @@ v0.1: tables are created when missing, and a store whose recorded version is new
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -59,15 +59,15 @@ class UtcDateTime(TypeDecorator):
             return None
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime given to the store: {value!r}")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 # SQLite only auto-assigns INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
@@ -101,7 +101,7 @@ inbox_events = Table(
     Column("last_error", Text),
     Column("dead_reason", Text),
     Column("finished_at", UtcDateTime),  # when it became done or dead
-    # The dedupe rules (see Store.enqueue). NULLs never conflict on either backend, so an
+    # The dedupe rules (see Inbox.enqueue). NULLs never conflict on either backend, so an
     # event without a delivery id or journal id simply skips that rule.
     UniqueConstraint("source", "delivery_id", name="uq_inbox_delivery"),
     UniqueConstraint("issue_id", "journal_id", name="uq_inbox_journal"),

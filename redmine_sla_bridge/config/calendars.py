@@ -20,7 +20,9 @@ code cannot disagree; here they run inside validators so pydantic reports the pa
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import datetime as dt
+from collections.abc import Mapping
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -34,6 +36,7 @@ from pydantic import (
 
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.types import Date, parse_clock_time
+from redmine_sla_bridge.domain.calendar import Schedule, build_schedule
 from redmine_sla_bridge.domain.calendar.spec import (
     CalendarSpec,
     DayHours,
@@ -43,7 +46,7 @@ from redmine_sla_bridge.domain.calendar.spec import (
 )
 
 _DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ALWAYS_OPEN = "24x7"
+ALWAYS_OPEN: Final = "24x7"
 
 _INTERVALS_SCHEMA = {
     "type": "array",
@@ -248,6 +251,7 @@ class CalendarConfig(StrictModel):
         for key, pairs in self.week.items():
             for weekday in weekdays_of(key):
                 week[weekday] = tuple(_parsed(pairs))
+        short_days: frozenset[dt.date] | None
         if self.short_days == "official":
             short_days = None
         elif self.short_days == "none":
@@ -269,3 +273,23 @@ class CalendarConfig(StrictModel):
                 else tuple(_parsed(self.extra_working_day_hours))
             ),
         )
+
+
+def build_schedules(
+    calendars: Mapping[str, CalendarConfig], default_calendar: str
+) -> dict[str, Schedule]:
+    """A schedule per configured calendar, plus the built-in `ALWAYS_OPEN` one.
+
+    The built-in calendar lets a target be wall-clock time (RB-3/4) without every config
+    declaring one; it shows times in the zone of `default_calendar` (UTC if that is not
+    configured), so its deadlines read like the others. A configured calendar of that
+    name is kept as written.
+    """
+    schedules = {name: build_schedule(cal.to_spec(name)) for name, cal in calendars.items()}
+    default = calendars.get(default_calendar)
+    zone = default.timezone if default is not None else "UTC"
+    schedules.setdefault(
+        ALWAYS_OPEN,
+        build_schedule(CalendarSpec(name=ALWAYS_OPEN, timezone=zone, always_open=True)),
+    )
+    return schedules

@@ -95,8 +95,10 @@ class AutoCloseRule(StrictModel):
         return self
 
     def to_domain(self) -> rules.AutoClose:
+        after = parse_duration(self.after)
+        assert after is not None  # _limited refuses an unlimited `after`
         return rules.AutoClose(self.name, frozenset(self.from_statuses), self.idle_since,
-                               parse_duration(self.after), self.calendar, self.to_status,
+                               after, self.calendar, self.to_status,
                                self.even_if_customer_waits)
 
 

@@ -12,14 +12,26 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
+
+from redmine_sla_bridge.config.yaml_source import (
+    YamlLines,
+    YamlPath,
+    YamlSyntaxError,
+    dotted,
+    error_path,
+    load_yaml,
+    validator_message,
+)
+
+if TYPE_CHECKING:
+    from redmine_sla_bridge.config.model import BridgeConfig
 
 _ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
-Path_ = tuple[str | int, ...]
+Path_ = YamlPath
 
 
 @dataclass(frozen=True)
@@ -49,37 +61,6 @@ class ConfigError(Exception):
         return "\n".join(lines)
 
 
-def dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _line_index(text: str) -> dict[Path_, int]:
-    """Map each path in the document to the 1-based line where its value starts."""
-    index: dict[Path_, int] = {}
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-
-    def walk(node: yaml.Node, path: Path_) -> None:
-        index[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                walk(value, (*path, str(key.value)))
-                # A wrong key is reported at the key, not at its value.
-                index.setdefault((*path, str(key.value), "__key__"), key.start_mark.line + 1)
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, (*path, i))
-
-    if root is not None:
-        walk(root, ())
-    return index
-
-
 def _substitute_env(value: Any, path: Path_, env: Mapping[str, str], missing: list) -> Any:
     if isinstance(value, str):
         def repl(match: re.Match) -> str:
@@ -99,47 +80,32 @@ def _substitute_env(value: Any, path: Path_, env: Mapping[str, str], missing: li
     return value
 
 
-def _line_for(index: dict[Path_, int], path: Path_) -> int | None:
-    # Walk up to the nearest ancestor present in the file (a missing key has no line).
-    probe = tuple(path)
-    while probe:
-        if probe in index:
-            return index[probe]
-        probe = probe[:-1]
-    return index.get(())
-
-
 def _message(error: Mapping[str, Any]) -> str:
-    msg = error["msg"]
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key (check the spelling; see `redmine-sla-bridge schema`)"
     if kind == "missing":
         return "required key is missing"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    if msg.startswith("Assertion failed, "):
-        msg = msg[len("Assertion failed, "):]
-    return msg
-
-
-def _clean_loc(loc: tuple) -> Path_:
-    # Pydantic inserts union-member and validator tags into locations
-    # ("function-after[...]", "list[...]"); the admin only needs the YAML path.
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+    return validator_message(error)
 
 
 def validate_document(data: Any, *, source: str, text: str | None = None,
-                      env: Mapping[str, str] | None = None, base_dir: Path | None = None):
+                      env: Mapping[str, str] | None = None,
+                      base_dir: Path | None = None) -> BridgeConfig:
     """Validate an already-parsed document (used by the loader and by tests)."""
+    lines = YamlLines.of_text(text) if text is not None else YamlLines(None)
+    return _validate(data, lines, source=source, env=env, base_dir=base_dir)
+
+
+def _validate(data: Any, lines: YamlLines, *, source: str, env: Mapping[str, str] | None,
+              base_dir: Path | None) -> BridgeConfig:
     from redmine_sla_bridge.config.model import BridgeConfig
 
-    index = _line_index(text) if text is not None else {}
     env = os.environ if env is None else env
-    missing: list = []
+    missing: list[tuple[YamlPath, str]] = []
     data = _substitute_env(data, (), env, missing)
     issues = [
-        ConfigIssue(dotted(p), f"environment variable {name} is not set", _line_for(index, p))
+        ConfigIssue(dotted(p), f"environment variable {name} is not set", lines.line_of(p))
         for p, name in missing
     ]
     if not isinstance(data, dict):
@@ -151,9 +117,9 @@ def validate_document(data: Any, *, source: str, text: str | None = None,
         )
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
-            loc = _clean_loc(error["loc"])
-            key_line = index.get((*loc, "__key__")) if error["type"] == "extra_forbidden" else None
-            issues.append(ConfigIssue(dotted(loc), _message(error), key_line or _line_for(index, loc)))
+            loc = error_path(error["loc"])
+            key_line = lines.key_line_of(loc) if error["type"] == "extra_forbidden" else None
+            issues.append(ConfigIssue(dotted(loc), _message(error), key_line or lines.line_of(loc)))
         raise ConfigError(source, issues) from None
     if issues:
         raise ConfigError(source, issues)
@@ -161,7 +127,7 @@ def validate_document(data: Any, *, source: str, text: str | None = None,
     return config
 
 
-def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None):
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> BridgeConfig:
     """Read, substitute `${ENV}` references, validate; raise ConfigError listing everything."""
     file = Path(path)
     try:
@@ -169,10 +135,8 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None):
     except OSError as exc:
         raise ConfigError(str(file), [ConfigIssue("", f"cannot read the file: {exc.strerror}")]) from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(file), [ConfigIssue("", f"not valid YAML: {problem}", line)]) from None
-    return validate_document(data, source=str(file), text=text, env=env, base_dir=file.parent.resolve())
+        document = load_yaml(text)
+    except YamlSyntaxError as exc:
+        raise ConfigError(str(file), [ConfigIssue("", f"not valid YAML: {exc.problem}", exc.line)]) from None
+    return _validate(document.data, document.lines, source=str(file), env=env,
+                     base_dir=file.parent.resolve())

@@ -9,7 +9,8 @@ from typing import Literal
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 
 from redmine_sla_bridge.config.base import StrictModel
-from redmine_sla_bridge.config.calendars import CalendarConfig
+from redmine_sla_bridge.config.calendars import ALWAYS_OPEN, CalendarConfig, build_schedules
+from redmine_sla_bridge.config.entitlements import EntitlementsConfig
 from redmine_sla_bridge.config.intake import IntakeConfig
 from redmine_sla_bridge.config.lifecycle import LifecycleConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
@@ -213,12 +214,16 @@ class BridgeConfig(StrictModel):
     )
     intake: IntakeConfig = Field(default_factory=IntakeConfig)
     policy: PolicyConfig
+    entitlements: EntitlementsConfig = Field(
+        default_factory=EntitlementsConfig,
+        description="AR-9: what licenses, products and tiers give access to, listed in the "
+        "acknowledgement.")
 
     _base_dir: Path | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _calendars_exist(self) -> BridgeConfig:
-        known = set(self.calendars) | {"24x7"}
+        known = set(self.calendars) | {ALWAYS_OPEN}
         used = self.policy.referenced_calendars() | self.lifecycle.referenced_calendars()
         missing = sorted(used - known)
         if missing:
@@ -226,6 +231,20 @@ class BridgeConfig(StrictModel):
                 f"policy or lifecycle use calendar(s) {', '.join(map(repr, missing))} that `calendars` "
                 f"does not define (defined: {', '.join(sorted(known))})"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _entitlements_known(self) -> BridgeConfig:
+        kinds = set(self.policy.known_license_kinds())
+        unknown = sorted(set(self.entitlements.by_license) - kinds)
+        if unknown:
+            raise ValueError(f"entitlements.by_license names unknown license kind(s) "
+                             f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(kinds))})")
+        tiers = set(self.policy.tier_names())
+        unknown = sorted(set(self.entitlements.by_tier) - tiers)
+        if unknown:
+            raise ValueError(f"entitlements.by_tier names unknown tier(s) "
+                             f"{', '.join(map(repr, unknown))} (tiers: {', '.join(sorted(tiers))})")
         return self
 
     @property
@@ -236,10 +255,8 @@ class BridgeConfig(StrictModel):
     def warnings(self, today: date) -> list[str]:
         """What works but an admin should know: calendars used beyond their official data
         (deadlines run up to a year ahead, so this year and the next are checked)."""
-        from redmine_sla_bridge.service.runtime import build_schedules
-
-        out = []
-        for name, schedule in build_schedules(self).items():
+        out: list[str] = []
+        for name, schedule in build_schedules(self.calendars, self.policy.calendar).items():
             if name in self.calendars:
                 gaps = schedule.data_gaps(today.year, today.year + 1)
                 out += [f"calendars.{name}: {gap}" for gap in gaps]

@@ -32,17 +32,13 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.types import Text
+from redmine_sla_bridge.domain.addresses import normalize_address
 
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 
 def _address(value: str | None) -> str | None:
-    if value is None:
-        return None
-    # Imported here: the adapter package imports this module for its type hints.
-    from redmine_sla_bridge.adapters.notify.addresses import normalize_address
-
-    return normalize_address(value)
+    return None if value is None else normalize_address(value)
 
 
 def _is_loopback(host: str) -> bool:

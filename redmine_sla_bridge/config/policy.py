@@ -26,7 +26,7 @@ checked here; calendar names are checked by the root model via `referenced_calen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     Discriminator,
@@ -39,7 +39,9 @@ from pydantic import (
 )
 
 from redmine_sla_bridge.config.base import StrictModel
+from redmine_sla_bridge.config.customers import DEMO_ROW_KIND
 from redmine_sla_bridge.config.types import DurationText, Text, parse_duration
+from redmine_sla_bridge.domain.calendar.duration import Duration
 from redmine_sla_bridge.domain.policy import (
     ALWAYS,
     LICENSE_KINDS,
@@ -53,6 +55,7 @@ from redmine_sla_bridge.domain.policy import (
     IsPartner,
     LicenseActive,
     LicenseKindEver,
+    LicenseStatus,
     LicenseStatusRules,
     Not,
     Policy,
@@ -73,7 +76,10 @@ from redmine_sla_bridge.domain.policy import (
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 
-StatusName = Literal["active", "expiring", "trial", "expired", "none"]
+# A Literal of the enum's values rather than the enum itself: the schema and the error
+# ("Input should be 'active', 'expiring', ...") name plain values, and the model keeps
+# plain strings. Built at run time, so type checkers see only Any here.
+StatusName: Any = Literal[tuple(status.value for status in LicenseStatus)]
 
 
 def _shape(value: Any) -> str:
@@ -84,7 +90,7 @@ def _short_or_long(short: Any, short_shape: str, long: Any, expected: str) -> An
     """`short` for a list/scalar value, `long` for a mapping, chosen by the value's shape:
     one clear error about the form the admin wrote instead of one per union member."""
     return Annotated[
-        Union[Annotated[short, Tag(short_shape)], Annotated[long, Tag("mapping")]],
+        Annotated[short, Tag(short_shape)] | Annotated[long, Tag("mapping")],
         Discriminator(
             _shape, custom_error_type="wrong_form", custom_error_message=f"expected {expected}"
         ),
@@ -94,7 +100,7 @@ def _short_or_long(short: Any, short_shape: str, long: Any, expected: str) -> An
 def _one_or_many(item: Any) -> Any:
     """A single value or a list of them (`tier: gold` or `tier: [gold, silver]`)."""
     return Annotated[
-        Union[Annotated[item, Tag("scalar")], Annotated[list[item], Tag("list")]],
+        Annotated[item, Tag("scalar")] | Annotated[list[item], Tag("list")],
         Discriminator(
             _shape,
             custom_error_type="wrong_form",
@@ -105,7 +111,11 @@ def _one_or_many(item: Any) -> Any:
 
 def _unique(values: list[str], what: str) -> list[str]:
     seen: set[str] = set()
-    doubles = [v for v in values if v in seen or seen.add(v)]
+    doubles: list[str] = []
+    for v in values:
+        if v in seen:
+            doubles.append(v)
+        seen.add(v)
     if doubles:
         raise ValueError(f"{what} listed twice: {', '.join(doubles)}")
     return values
@@ -151,6 +161,17 @@ class InDemoSpec(StrictModel):
     )
 
 
+# The two-form fields, built at run time by `_short_or_long`; type checkers see the union
+# of the two forms.
+if TYPE_CHECKING:
+    LicenseKindsField = list[Text] | LicenseKindsSpec
+    InDemoField = StrictBool | InDemoSpec
+else:
+    LicenseKindsField = _short_or_long(list[Text], "list", LicenseKindsSpec, _KINDS_FORMS)
+    InDemoField = _short_or_long(StrictBool, "scalar", InDemoSpec,
+                                 "true, false or {once_per_days: 365}")
+
+
 class ConditionSpec(StrictModel):
     """A tier rule's `when`. Several keys in one mapping must all hold; `{}` matches
     everyone (the catch-all)."""
@@ -159,10 +180,10 @@ class ConditionSpec(StrictModel):
     known_customer: StrictBool | None = Field(
         default=None, description="The INN is in the directory."
     )
-    license_active: _short_or_long(list[Text], "list", LicenseKindsSpec, _KINDS_FORMS) | None = (
+    license_active: LicenseKindsField | None = (
         Field(default=None, description="A license of these kinds is valid on the request date.")
     )
-    license_kind_ever: _short_or_long(list[Text], "list", LicenseKindsSpec, _KINDS_FORMS) | None = (
+    license_kind_ever: LicenseKindsField | None = (
         Field(
             default=None,
             description="A license of these kinds started on or before the request date.",
@@ -172,10 +193,7 @@ class ConditionSpec(StrictModel):
         default=None, description="Short form of purchased_within with any kind but trial."
     )
     purchased_within: PurchasedWithinSpec | None = None
-    in_demo: (
-        _short_or_long(StrictBool, "scalar", InDemoSpec, "true, false or {once_per_days: 365}")
-        | None
-    ) = Field(default=None, description="The request date is within a demo period (ID-4).")
+    in_demo: InDemoField | None = Field(default=None, description="The request date is within a demo period (ID-4).")
     has_contract: StrictBool | None = Field(
         default=None, description="A license of kind contract is in force (AS-1 individual, AS-4)."
     )
@@ -208,9 +226,10 @@ class ConditionSpec(StrictModel):
         if self.purchased_within_days is not None:
             parts.append(PurchasedWithin(self.purchased_within_days))
         if self.purchased_within is not None:
-            spec = self.purchased_within
-            kinds = None if spec.kinds is None else frozenset(spec.kinds)
-            parts.append(PurchasedWithin(spec.days, kinds=kinds, same_product=spec.same_product))
+            purchased = self.purchased_within
+            kinds = None if purchased.kinds is None else frozenset(purchased.kinds)
+            parts.append(PurchasedWithin(purchased.days, kinds=kinds,
+                                         same_product=purchased.same_product))
         if isinstance(self.in_demo, bool):
             parts.append(InDemo(self.in_demo))
         elif self.in_demo is not None:
@@ -412,7 +431,7 @@ class TargetDurationsSpec(StrictModel):
             raise ValueError("set at least one of acknowledgement, first_response, resolution")
         return self
 
-    def durations(self) -> dict[TargetKind, object]:
+    def durations(self) -> dict[TargetKind, Duration | None]:
         return {
             kind: parse_duration(text)
             for kind in TargetKind
@@ -420,14 +439,23 @@ class TargetDurationsSpec(StrictModel):
         }
 
 
+# Built at run time by `_one_or_many`; type checkers see the union of the two forms.
+if TYPE_CHECKING:
+    OneOrManyText = Text | list[Text]
+    OneOrManyStatus = str | list[str]
+else:
+    OneOrManyText = _one_or_many(Text)
+    OneOrManyStatus = _one_or_many(StatusName)
+
+
 class TargetWhenSpec(StrictModel):
     """Which requests a target rule applies to; each key takes one value or a list."""
 
-    tier: _one_or_many(Text) | None = None
-    priority: _one_or_many(Text) | None = None
-    product: _one_or_many(Text) | None = None
+    tier: OneOrManyText | None = None
+    priority: OneOrManyText | None = None
+    product: OneOrManyText | None = None
     high_criticality: StrictBool | None = None
-    license_status: _one_or_many(StatusName) | None = None
+    license_status: OneOrManyStatus | None = None
 
     def to_domain(self) -> TargetMatch:
         return TargetMatch(
@@ -503,9 +531,9 @@ class PolicyConfig(StrictModel):
     @classmethod
     def _not_reserved(cls, kinds: list[str]) -> list[str]:
         # The CSV customer file uses kind "demo" for demo periods (ID-4), not licenses.
-        if "demo" in kinds:
+        if DEMO_ROW_KIND in kinds:
             raise ValueError(
-                '"demo" is reserved for demo periods; name the license kind differently'
+                f'"{DEMO_ROW_KIND}" is reserved for demo periods; name the license kind differently'
             )
         return _unique(kinds, "license kind")
 
@@ -530,12 +558,13 @@ class PolicyConfig(StrictModel):
             if rule.when.is_empty() and index != len(self.tiers) - 1:
                 later = ", ".join(r.name for r in self.tiers[index + 1 :])
                 raise ValueError(
-                    f"tiers[{index}] ({rule.name}) matches everyone; the rules after it never apply: {later}"
+                    f"tiers[{index}] ({rule.name}) matches everyone; "
+                    f"the rules after it never apply: {later}"
                 )
         if not self.tiers[-1].when.is_empty():
             raise ValueError(
-                f"tiers: the last rule must be a catch-all, e.g. {{name: {self.tiers[-1].name}, when: {{}}}}, "
-                "so that every customer gets a tier"
+                f"tiers: the last rule must be a catch-all, "
+                f"e.g. {{name: {self.tiers[-1].name}, when: {{}}}}, so that every customer gets a tier"
             )
         if self.unknown_customer_tier is not None and self.unknown_customer_tier not in tiers:
             raise ValueError(
@@ -562,12 +591,13 @@ class PolicyConfig(StrictModel):
             self._covers_tiers(self.priority.matrix, "priority.matrix", tiers)
 
         levels = set(self.priority.levels)
-        for index, rule in enumerate(self.targets):
+        for index, target in enumerate(self.targets):
             for name, allowed in (("tier", set(tiers)), ("priority", levels)):
-                bad = sorted((_as_set(getattr(rule.when, name)) or set()) - allowed)
+                bad = sorted((_as_set(getattr(target.when, name)) or set()) - allowed)
                 if bad:
                     raise ValueError(
-                        f"targets[{index}].when.{name}: unknown {', '.join(bad)}; declared: {', '.join(sorted(allowed))}"
+                        f"targets[{index}].when.{name}: unknown {', '.join(bad)}; "
+                        f"declared: {', '.join(sorted(allowed))}"
                     )
         # The domain re-checks its own invariants; anything it still refuses is reported too.
         self.to_domain()

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+if TYPE_CHECKING:
+    from redmine_sla_bridge.domain.calendar.duration import Duration
 
 _CLOCK = re.compile(r"^(?P<h>[01]\d|2[0-4]):(?P<m>[0-5]\d)$")
 
@@ -121,7 +124,7 @@ Date = Annotated[
 _DURATION = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>m|min|h|d)\s*$")
 
 
-def parse_duration(value: Any):
+def parse_duration(value: Any) -> Duration | None:
     """"30m", "8h" -> WorkingMinutes; "5d" -> WorkingDays; "unlimited" -> None.
 
     Counted on whatever calendar the setting names; on a 24x7 calendar it is wall time.

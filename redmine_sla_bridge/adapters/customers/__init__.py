@@ -1,8 +1,8 @@
 """Customer directory adapters: where the policy learns who an INN belongs to.
 
 `load_customer_file` reads the embedded YAML/CSV directory (layouts documented in
-`file_source`) into an `InMemoryCustomerSource`, which satisfies the domain's
-`CustomerSource` protocol.
+`redmine_sla_bridge.config.customers`) into an `InMemoryCustomerSource`, which satisfies
+the domain's `CustomerSource` protocol.
 """
 
 from redmine_sla_bridge.adapters.customers.file_source import (

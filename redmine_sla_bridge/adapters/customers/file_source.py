@@ -1,36 +1,8 @@
 """The embedded customer directory: one YAML or CSV file, loaded into memory.
 
-YAML (any nesting an admin can read; dates unquoted are fine, INNs must be quoted)::
-
-    customers:
-      - inn: "7701234567"
-        name: ООО "Ромашка"
-        partner: false                      # optional, default false
-        licenses:                           # optional
-          - {kind: update, product: ИКС Стандарт, starts: 2024-03-01, expires: 2025-02-28}
-          - {kind: perpetual, product: ИКС Стандарт, starts: 2024-03-01}   # no expires = never ends
-          - kind: contract                  # AS-4: individual contract with its own SLA
-            starts: 2024-01-01
-            expires: 2024-12-31
-            sla: {reference: "SLA-17", first_response: 2h, resolution: 16h, calendar: "24x7"}
-        demos:                              # optional, ID-4
-          - {starts: 2024-05-01, ends: 2024-05-30, product: Ideco ICS}
-
-CSV (what a CRM or Excel exports): one row per license, the customer columns repeated on
-each row. Header names are fixed, column order is free; `,` or `;` separated; UTF-8
-(with or without BOM). Dates are YYYY-MM-DD or DD.MM.YYYY (Russian Excel)::
-
-    inn,name,partner,kind,product,starts,expires,reference,acknowledgement,first_response,resolution,calendar,note
-
-* required columns: inn, name, kind, starts, expires; the others are optional.
-* kind = a license kind; `demo` = a demo period (starts..expires); empty = a customer
-  row without licenses (e.g. a partner); `contract` may fill reference,
-  acknowledgement, first_response, resolution, calendar (its SLA, AS-4).
-* partner: yes/no, true/false, 1/0, да/нет; empty = no. It and name must be the same on
-  every row of one INN. `note` is ignored (for the humans who keep the file).
-* product empty or `*` = the license covers all products; expires empty = never ends.
-
-Every problem is reported with the file, the line and the field, all at once.
+The two layouts and the models of their values are in `config.customers`. Here the file
+is read, checked as a whole (INNs, license kinds, date order) and turned into domain
+customers. Every problem is reported with the file, the line and the field, all at once.
 """
 
 from __future__ import annotations
@@ -41,13 +13,28 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any, Protocol
 
-import yaml
-from pydantic import BeforeValidator, Field, StrictBool, ValidationError
+from pydantic import ValidationError
 
-from redmine_sla_bridge.config.base import StrictModel
-from redmine_sla_bridge.config.types import Date, DurationText, InnText, Text, parse_duration
+from redmine_sla_bridge.config.customers import (
+    CSV_OPTIONAL_COLUMNS,
+    CSV_REQUIRED_COLUMNS,
+    CSV_SLA_COLUMNS,
+    DEMO_ROW_KIND,
+    CsvRowSpec,
+    CustomerFileSpec,
+)
+from redmine_sla_bridge.config.types import parse_duration
+from redmine_sla_bridge.config.yaml_source import (
+    YamlPath,
+    YamlSyntaxError,
+    dotted,
+    error_path,
+    load_yaml,
+    validator_message,
+)
+from redmine_sla_bridge.domain.calendar import Duration
 from redmine_sla_bridge.domain.policy import (
     CONTRACT_KIND,
     LICENSE_KINDS,
@@ -57,9 +44,6 @@ from redmine_sla_bridge.domain.policy import (
     License,
     TargetKind,
 )
-
-DEMO_ROW_KIND = "demo"
-"""In the CSV, `kind` = demo makes the row a demo period rather than a license."""
 
 _INN = re.compile(r"^\d{10}(\d{2})?$")
 
@@ -133,53 +117,27 @@ def load_customer_file(
     return InMemoryCustomerSource(customers)
 
 
-# --- shared record shapes -------------------------------------------------------------
+# --- checks and conversions shared by both layouts ------------------------------------
 
 
-class _SlaSpec(StrictModel):
-    reference: Text | None = None
-    acknowledgement: DurationText | None = None
-    first_response: DurationText | None = None
-    resolution: DurationText | None = None
-    calendar: Text | None = None
+class _SlaTerms(Protocol):
+    """A contract's SLA: a YAML `sla:` mapping, or the SLA columns of a CSV row. Besides
+    these it has one duration text (or None) per `TargetKind`, named by its value."""
 
-    def to_domain(self) -> ContractTerms:
-        targets = {
-            kind: parse_duration(text)
-            for kind in TargetKind
-            if (text := getattr(self, kind.value)) is not None
-        }
-        return ContractTerms(targets=targets, calendar=self.calendar, reference=self.reference)
+    @property
+    def reference(self) -> str | None: ...
+
+    @property
+    def calendar(self) -> str | None: ...
 
 
-class _LicenseSpec(StrictModel):
-    kind: Text = Field(min_length=1)
-    product: Text | None = None
-    starts: Date
-    expires: Date | None = None
-    sla: _SlaSpec | None = None
-
-
-class _DemoSpec(StrictModel):
-    starts: Date
-    ends: Date
-    product: Text | None = None
-
-
-class _CustomerSpec(StrictModel):
-    inn: InnText
-    name: Text = Field(min_length=1)
-    partner: StrictBool = False
-    licenses: list[_LicenseSpec] = Field(default_factory=list)
-    demos: list[_DemoSpec] = Field(default_factory=list)
-
-
-class _DirectorySpec(StrictModel):
-    customers: list[_CustomerSpec]
-
-
-def _pydantic_message(error: dict[str, Any]) -> str:
-    return error["msg"].removeprefix("Value error, ")
+def _contract_terms(sla: _SlaTerms) -> ContractTerms:
+    targets: dict[str, Duration | None] = {
+        kind: parse_duration(text)
+        for kind in TargetKind
+        if (text := getattr(sla, kind.value)) is not None
+    }
+    return ContractTerms(targets=targets, calendar=sla.calendar, reference=sla.reference)
 
 
 def _check_inn(inn: str) -> str | None:
@@ -212,70 +170,30 @@ def _check_license(
 # --- YAML -----------------------------------------------------------------------------
 
 
-class _DatesAsTextLoader(yaml.SafeLoader):
-    """SafeLoader that leaves dates as text: PyYAML would crash on 2025-02-30 with no line
-    number; as text it reaches the field's own check, which names line and field."""
-
-
-_DatesAsTextLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _yaml_line(root: yaml.Node | None, loc: Iterable[Any]) -> int | None:
-    """1-based line of the deepest node of `loc` found in the composed YAML tree."""
-    if root is None:
-        return None
-    node, line = root, root.start_mark.line + 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            child = next(
-                (v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part),
-                None,
-            )
-        elif (
-            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
-        ):
-            child = node.value[part]
-        else:
-            child = None
-        if child is None:
-            break
-        node, line = child, child.start_mark.line + 1
-    return line
-
-
-def _yaml_where(loc: tuple[Any, ...], data: Any) -> str:
+def _yaml_where(loc: YamlPath, data: Any) -> str:
     """customers[3] (INN 7701234567).licenses[0].expires"""
-    text = ""
-    for index, part in enumerate(loc):
-        if isinstance(part, int):
-            text += f"[{part}]"
-            if index == 1 and loc[0] == "customers":
-                try:
-                    text += f" (INN {data['customers'][part]['inn']})"
-                except (KeyError, IndexError, TypeError):
-                    pass
-        else:
-            text += ("." if text else "") + str(part)
-    return text
+    path = dotted(loc)
+    if len(loc) < 2 or loc[0] != "customers" or not isinstance(loc[1], int):
+        return path
+    try:
+        inn = data["customers"][loc[1]]["inn"]
+    except (KeyError, IndexError, TypeError):
+        return path
+    head = dotted(loc[:2])
+    return f"{head} (INN {inn}){path[len(head):]}"
 
 
 def parse_customers_yaml(
     text: str, *, source: str = "customers.yaml", known_kinds: Iterable[str] = LICENSE_KINDS
 ) -> list[Customer]:
-    """Customers from the YAML layout described in the module docstring."""
+    """Customers from the YAML layout described in `config.customers`."""
     known = frozenset(known_kinds)
     try:
-        root = yaml.compose(text, Loader=_DatesAsTextLoader)
-        data = yaml.load(text, Loader=_DatesAsTextLoader)  # a SafeLoader subclass: safe
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise CustomerDirectoryError(
-            source, [f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"]
-        ) from exc
+        document = load_yaml(text, dates_as_text=True)
+    except YamlSyntaxError as exc:
+        where = f"line {exc.line}: " if exc.line is not None else ""
+        raise CustomerDirectoryError(source, [f"{where}not valid YAML: {exc.problem}"]) from exc
+    data = document.data
     if not isinstance(data, dict) or "customers" not in data:
         raise CustomerDirectoryError(
             source, ["expected a mapping with a `customers:` list at the top"]
@@ -283,31 +201,28 @@ def parse_customers_yaml(
     if data["customers"] is None:  # `customers:` with nothing under it: an empty directory
         data["customers"] = []
 
-    def at(loc: tuple[Any, ...]) -> str:
-        line = _yaml_line(root, loc)
+    def at(loc: YamlPath) -> str:
+        line = document.lines.line_of(loc)
         return f"line {line}, {_yaml_where(loc, data)}" if line else _yaml_where(loc, data)
 
     try:
-        spec = _DirectorySpec.model_validate(data)
+        spec = CustomerFileSpec.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            # Drop pydantic's internal union/validator names so the path is the admin's.
-            loc = tuple(
-                p for p in error["loc"] if isinstance(p, int) or not any(c in str(p) for c in "[(-")
-            )
-            problems.append(f"{at(loc)}: {_pydantic_message(error)}")
-        raise CustomerDirectoryError(source, problems) from None
+        raise CustomerDirectoryError(
+            source,
+            [f"{at(error_path(error['loc']))}: {validator_message(error)}" for error in exc.errors()],
+        ) from None
 
     problems: list[str] = []
-    first_line_of_inn: dict[str, tuple[Any, ...]] = {}
+    first_line_of_inn: dict[str, YamlPath] = {}
     for c_index, customer in enumerate(spec.customers):
         base = ("customers", c_index)
         if (problem := _check_inn(customer.inn)) is not None:
             problems.append(f"{at((*base, 'inn'))}: {problem}")
         if customer.inn in first_line_of_inn:
             problems.append(
-                f"{at((*base, 'inn'))}: INN {customer.inn} already listed at {at(first_line_of_inn[customer.inn])}"
+                f"{at((*base, 'inn'))}: INN {customer.inn} already listed at "
+                f"{at(first_line_of_inn[customer.inn])}"
             )
         first_line_of_inn.setdefault(customer.inn, (*base, "inn"))
         for l_index, lic in enumerate(customer.licenses):
@@ -334,7 +249,7 @@ def parse_customers_yaml(
                     starts=lic.starts,
                     expires=lic.expires,
                     product=lic.product,
-                    contract=lic.sla.to_domain() if lic.sla is not None else None,
+                    contract=_contract_terms(lic.sla) if lic.sla is not None else None,
                 )
                 for lic in c.licenses
             ),
@@ -346,62 +261,6 @@ def parse_customers_yaml(
 
 # --- CSV ------------------------------------------------------------------------------
 
-_REQUIRED_COLUMNS = ("inn", "name", "kind", "starts", "expires")
-_OPTIONAL_COLUMNS = (
-    "partner",
-    "product",
-    "reference",
-    "acknowledgement",
-    "first_response",
-    "resolution",
-    "calendar",
-    "note",
-)
-_SLA_COLUMNS = ("reference", "acknowledgement", "first_response", "resolution", "calendar")
-_TRUE = {"yes", "true", "1", "да", "y", "д"}
-_FALSE = {"no", "false", "0", "нет", "n", "н", ""}
-
-
-def _csv_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().casefold()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ValueError(f"expected yes or no, got {value!r}")
-
-
-def _csv_date(value: Any) -> Any:
-    # Russian Excel writes dates as DD.MM.YYYY; accept that besides ISO.
-    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,2}\.\d{1,2}\.\d{4}\s*", value):
-        day, month, year = (int(p) for p in value.strip().split("."))
-        try:
-            return dt.date(year, month, day)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a real date") from None
-    return value
-
-
-CsvDate = Annotated[Date, BeforeValidator(_csv_date)]
-
-
-class _CsvRow(StrictModel):
-    inn: InnText
-    name: Text = Field(min_length=1)
-    partner: Annotated[bool, BeforeValidator(_csv_bool)] = False
-    kind: Text | None = None
-    product: Text | None = None
-    starts: CsvDate | None = None
-    expires: CsvDate | None = None
-    reference: Text | None = None
-    acknowledgement: DurationText | None = None
-    first_response: DurationText | None = None
-    resolution: DurationText | None = None
-    calendar: Text | None = None
-    note: Text | None = None
-
 
 def _sniff_delimiter(header: str) -> str:
     return ";" if header.count(";") > header.count(",") else ","
@@ -410,27 +269,27 @@ def _sniff_delimiter(header: str) -> str:
 def parse_customers_csv(
     text: str, *, source: str = "customers.csv", known_kinds: Iterable[str] = LICENSE_KINDS
 ) -> list[Customer]:
-    """Customers from the CSV layout described in the module docstring."""
+    """Customers from the CSV layout described in `config.customers`."""
     known = frozenset(known_kinds)
     text = text.removeprefix("\ufeff")
     header_line = text.split("\n", 1)[0]
     reader = csv.DictReader(io.StringIO(text), delimiter=_sniff_delimiter(header_line))
     columns = [(c or "").strip().lower() for c in (reader.fieldnames or [])]
-    missing = [c for c in _REQUIRED_COLUMNS if c not in columns]
-    unknown = [c for c in columns if c not in _REQUIRED_COLUMNS + _OPTIONAL_COLUMNS]
+    missing = [c for c in CSV_REQUIRED_COLUMNS if c not in columns]
+    unknown = [c for c in columns if c not in CSV_REQUIRED_COLUMNS + CSV_OPTIONAL_COLUMNS]
     if missing or unknown:
-        problems = []
+        problems: list[str] = []
         if missing:
             problems.append(f"line 1: missing column(s) {', '.join(missing)}")
         if unknown:
             problems.append(
                 f"line 1: unknown column(s) {', '.join(repr(c) for c in unknown)}; "
-                f"allowed: {', '.join(_REQUIRED_COLUMNS + _OPTIONAL_COLUMNS)}"
+                f"allowed: {', '.join(CSV_REQUIRED_COLUMNS + CSV_OPTIONAL_COLUMNS)}"
             )
         raise CustomerDirectoryError(source, problems)
     reader.fieldnames = columns
 
-    problems: list[str] = []
+    problems = []
     # INN -> (first line, name, partner, licenses, demos); dict keeps the file's order.
     grouped: dict[str, tuple[int, str, bool, list[License], list[DemoPeriod]]] = {}
     for raw in reader:
@@ -444,11 +303,11 @@ def parse_customers_csv(
         if not cells:
             continue  # blank line
         try:
-            row = _CsvRow.model_validate(cells)
+            row = CsvRowSpec.model_validate(cells)
         except ValidationError as exc:
             for error in exc.errors():
                 column = next((str(p) for p in error["loc"] if str(p) in columns), "?")
-                problems.append(f"line {line}, column {column}: {_pydantic_message(error)}")
+                problems.append(f"line {line}, column {column}: {validator_message(error)}")
             continue
         row_problems = _csv_row_problems(row, known)
         if row_problems:
@@ -461,7 +320,8 @@ def parse_customers_csv(
             first, name, partner, _, _ = entry
             if row.name != name:
                 problems.append(
-                    f"line {line}, column name: {row.name!r} differs from {name!r} on line {first} for INN {row.inn}"
+                    f"line {line}, column name: {row.name!r} differs from {name!r} on line {first} "
+                    f"for INN {row.inn}"
                 )
             if row.partner != partner:
                 problems.append(
@@ -474,14 +334,14 @@ def parse_customers_csv(
             entry[4].append(DemoPeriod(row.starts, row.expires, row.product))
             continue
         assert row.starts is not None
-        sla_values = {c: getattr(row, c) for c in _SLA_COLUMNS if getattr(row, c) is not None}
+        has_sla = any(getattr(row, c) is not None for c in CSV_SLA_COLUMNS)
         entry[3].append(
             License(
                 kind=row.kind,
                 starts=row.starts,
                 expires=row.expires,
                 product=row.product,
-                contract=_SlaSpec(**sla_values).to_domain() if sla_values else None,
+                contract=_contract_terms(row) if has_sla else None,
             )
         )
     if problems:
@@ -492,15 +352,15 @@ def parse_customers_csv(
     ]
 
 
-def _csv_row_problems(row: _CsvRow, known: frozenset[str]) -> list[tuple[str, str]]:
+def _csv_row_problems(row: CsvRowSpec, known: frozenset[str]) -> list[tuple[str, str]]:
     """(column, problem) pairs a row has beyond its cell types."""
     if (problem := _check_inn(row.inn)) is not None:
         return [("inn", problem)]
-    has_sla = any(getattr(row, c) is not None for c in _SLA_COLUMNS)
+    has_sla = any(getattr(row, c) is not None for c in CSV_SLA_COLUMNS)
     if row.kind is None:
         extra = [
             c
-            for c in ("product", "starts", "expires", *_SLA_COLUMNS)
+            for c in ("product", "starts", "expires", *CSV_SLA_COLUMNS)
             if getattr(row, c) is not None
         ]
         return (

@@ -6,8 +6,27 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LICENSE_STATUSES = ("active", "expiring", "expired", "trial", "none")
-SLA_STATES = ("on track", "at risk", "breached", "paused", "met")
+from redmine_sla_bridge.domain.lifecycle.clock import SlaState
+from redmine_sla_bridge.domain.policy import LicenseStatus
+
+# Redmine offers a list field's values in the order they were provisioned, and installed
+# fields have "expired" before "trial" (the enum's order is precedence, not display). A
+# status added to the enum later goes after these, as an admin would append it by hand.
+_LICENSE_STATUS_ORDER = (
+    LicenseStatus.ACTIVE,
+    LicenseStatus.EXPIRING,
+    LicenseStatus.EXPIRED,
+    LicenseStatus.TRIAL,
+    LicenseStatus.NONE,
+)
+LICENSE_STATUSES: tuple[str, ...] = tuple(
+    status.value
+    for status in (
+        *_LICENSE_STATUS_ORDER,
+        *(status for status in LicenseStatus if status not in _LICENSE_STATUS_ORDER),
+    )
+)
+SLA_STATES: tuple[str, ...] = tuple(state.value for state in SlaState)
 REQUEST_TYPES = ("error", "information", "proposal")  # AS-5
 
 DUE_FORMAT = "%Y-%m-%d %H:%M"

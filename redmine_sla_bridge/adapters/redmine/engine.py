@@ -36,13 +36,16 @@ class BridgeEngine(SyncEngine):
             allowed_methods=frozenset({"GET", "HEAD"}),
             status_forcelist=(502, 503, 504),
             backoff_factor=0.2,
+            # urllib3 would sleep a Retry-After of up to 6 hours per retry, holding the
+            # event's inbox lease: the in-call retries stay short, the inbox backs off.
+            respect_retry_after_header=False,
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
-    def construct_request_kwargs(self, method, headers, params, data):  # noqa: D401
+    def construct_request_kwargs(self, method, headers, params, data):
         kwargs = SyncEngine.construct_request_kwargs(method, headers, params, data)
         kwargs["timeout"] = self.timeout
         if not self.keep_alive:

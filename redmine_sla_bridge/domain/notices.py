@@ -10,6 +10,10 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from string import Template
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for the annotation only; describe_duration imports at call time
+    from redmine_sla_bridge.domain.calendar.duration import Duration
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "ru": {
@@ -125,7 +129,7 @@ def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: s
     return "\n".join(lines)
 
 
-def describe_duration(language: str, duration) -> str:
+def describe_duration(language: str, duration: Duration) -> str:
     """"14 days", "24 hours", "8 working hours" in the customer's language."""
     from redmine_sla_bridge.domain.calendar.duration import WorkingDays
 

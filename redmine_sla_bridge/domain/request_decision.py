@@ -13,12 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from redmine_sla_bridge.domain.calendar import Schedule
 from redmine_sla_bridge.domain.intake import gate
 from redmine_sla_bridge.domain.intake.gate import IntakeDecision
 from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.intake.rules import IntakeRules
 from redmine_sla_bridge.domain.policy import (
-    Customer, CustomerSource, Policy, PolicyDecision, RequestFacts, TargetKind, decide,
+    Customer,
+    CustomerSource,
+    Policy,
+    PolicyDecision,
+    RequestFacts,
+    TargetKind,
+    decide,
 )
 from redmine_sla_bridge.domain.policy import deadlines as compute_deadlines
 
@@ -30,7 +37,7 @@ class Rules:
     intake: IntakeRules
     policy: Policy
     customers: CustomerSource
-    schedules: Mapping[str, Any]
+    schedules: Mapping[str, Schedule]
     timezone: str  # the regulation's zone: request dates and shown deadlines
 
 
@@ -56,9 +63,7 @@ class RequestDecision:
             "license_status": str(self.policy.license_status.value),
             "priority": self.policy.priority,
             "deadlines": {
-                kind.value: (self.deadlines.get(kind).isoformat(timespec="minutes")
-                             if self.deadlines.get(kind) else None)
-                for kind in TargetKind
+                kind.value: _iso_minutes(self.deadlines.get(kind)) for kind in TargetKind
             },
             "explanation": list(self.policy.matched_rules),
         }
@@ -90,6 +95,10 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     due = compute_deadlines(policy, start, rules.schedules)
     return RequestDecision(intake, customer, policy, start,
                            {k: (v.astimezone(zone) if v else None) for k, v in due.items()})
+
+
+def _iso_minutes(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat(timespec="minutes") if moment else None
 
 
 def _digits(inn: str) -> str:

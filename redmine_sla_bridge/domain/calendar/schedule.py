@@ -12,7 +12,7 @@ import datetime as dt
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 from zoneinfo import ZoneInfo
 
 from redmine_sla_bridge.domain.calendar.day_hours import DayHoursResolver
@@ -84,7 +84,8 @@ def _pauses_us(pauses: Iterable[Pause]) -> list[tuple[int, int]]:
 class _Clock(Protocol):
     """Open-time arithmetic on epoch microseconds; the two kinds of calendar differ here."""
 
-    zone: ZoneInfo
+    @property
+    def zone(self) -> ZoneInfo: ...
 
     def add(self, start: int, amount: int) -> int:
         """Earliest instant with `amount` (> 0) of open time after `start`."""
@@ -324,7 +325,7 @@ class Schedule:
                     from_us(local_instant(day, 1440, zone), zone),
                 ),
             )
-        clock: _Weekly = self._clock  # type: ignore[assignment]
+        clock = cast(_Weekly, self._clock)  # the only other kind of clock
         return tuple(
             OpenPeriod(from_us(begin, self.zone), from_us(end, self.zone))
             for begin, end in clock.periods(day)

@@ -9,6 +9,7 @@ mistake.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -56,7 +57,7 @@ def check_day_hours(intervals: Iterable[Sequence[dt.time | None]], what: str = "
             )
         normalized.append((start, end))
     normalized.sort(key=lambda pair: minute_of_day(pair[0]))
-    for before, after in zip(normalized, normalized[1:]):
+    for before, after in itertools.pairwise(normalized):
         if minute_of_day(after[0]) < minute_of_day(before[1]):
             raise ValueError(
                 f"{what}: intervals {_clock(before[0])}-{_clock(before[1])} and "
@@ -90,7 +91,11 @@ def _clock(value: dt.time | None) -> str:
     return "24:00" if value is None else value.strftime("%H:%M")
 
 
-def _week(value: Mapping[int, Iterable[Sequence[dt.time | None]]] | Sequence) -> WeekHours:
+_DayInput = Iterable[Sequence[dt.time | None]]
+"""One day's intervals as given, before `check_day_hours`."""
+
+
+def _week(value: Mapping[int, _DayInput] | Sequence[_DayInput]) -> WeekHours:
     if isinstance(value, Mapping):
         unknown = sorted(set(value) - set(range(7)), key=repr)
         if unknown:

@@ -17,7 +17,7 @@ from redmine_sla_bridge.domain.calendar.day_hours import DayHoursResolver
 
 US_PER_SECOND = 1_000_000
 US_PER_MINUTE = 60 * US_PER_SECOND
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
 _ONE_DAY = dt.timedelta(days=1)
 

@@ -117,18 +117,19 @@ class _Collector:
         self.reasons: list[Reason] = []
         self.flags: list[Flag] = []
 
-    def reason(self, code: ReasonCode, field: str, /, **params: str) -> Reason:
-        params = {k: v for k, v in params.items() if v is not None}
-        return Reason(code, field, self.catalog.reason_message(code, field, params), params)
+    # A param given as None is left out (e.g. a rule the checker did not name).
+    def reason(self, code: ReasonCode, field: str, /, **params: str | None) -> Reason:
+        given = {k: v for k, v in params.items() if v is not None}
+        return Reason(code, field, self.catalog.reason_message(code, field, given), given)
 
     def add(self, reason: Reason) -> None:
         if reason not in self.reasons:
             self.reasons.append(reason)
 
-    def flag(self, code: FlagCode, field: str, /, **params: str) -> None:
-        params = {k: v for k, v in params.items() if v is not None}
-        self.flags.append(Flag(code, field, self.catalog.flag_message(code, field, params),
-                               params))
+    def flag(self, code: FlagCode, field: str, /, **params: str | None) -> None:
+        given = {k: v for k, v in params.items() if v is not None}
+        self.flags.append(Flag(code, field, self.catalog.flag_message(code, field, given),
+                               given))
 
 
 def check(
@@ -169,6 +170,7 @@ def check(
         value = req.get(path)
         if value is None:
             continue
+        assert isinstance(value, str)  # _CHECKERS names text fields only
         result = checker(value)
         if result.ok:
             req = req.with_value(path, result.value)
@@ -213,8 +215,8 @@ def check(
                 next_allowed=refusal.next_allowed.isoformat(),
             ))
 
-    for path in ("subject", "description"):
-        if words := find_rude_words(req.get(path), rules.rudeness):
+    for path, text in (("subject", req.subject), ("description", req.description)):
+        if words := find_rude_words(text, rules.rudeness):
             out.flag(FlagCode.RUDENESS, path, words=", ".join(words))
 
     return IntakeDecision(

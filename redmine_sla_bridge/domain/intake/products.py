@@ -35,6 +35,6 @@ def match_product(written: str, products: Iterable[ProductRule]) -> ProductRule 
     """The product whose name or alias matches `written`, or None."""
     key = product_key(written)
     for product in products:
-        if key in product.keys():
+        if key in product.keys():  # noqa: SIM118 - ProductRule.keys() is a tuple, not a dict's keys
             return product
     return None

@@ -29,8 +29,9 @@ Flag codes (never a refusal, for a human to judge):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -72,7 +73,8 @@ class Reason:
     code: ReasonCode
     field: str
     message: str
-    params: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # `dataclasses.field`: the bare name is this class's own `field` attribute here.
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", _frozen(self.params))
@@ -94,7 +96,8 @@ class Flag:
     code: FlagCode
     field: str
     message: str
-    params: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # `dataclasses.field`: the bare name is this class's own `field` attribute here.
+    params: Mapping[str, str] = dataclasses.field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", _frozen(self.params))

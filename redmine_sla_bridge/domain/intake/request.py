@@ -42,6 +42,9 @@ FIELD_PATHS: tuple[str, ...] = (
 TEXT_FIELD_PATHS: tuple[str, ...] = tuple(p for p in FIELD_PATHS if p != "created_at")
 """The paths that hold text (everything except the timestamp)."""
 
+FieldValue = str | dt.datetime | None
+"""What a field path holds (see `IntakeRequest.get`)."""
+
 _GROUPS = {"contact": ("name", "email", "phone", "position"), "organization": ("name", "inn")}
 _TOP_TEXT = ("subject", "description", "product", "version", "version_normalized", "type",
              "impact", "contract_number")
@@ -107,19 +110,23 @@ class IntakeRequest:
     impact: str | None = None
     contract_number: str | None = None
 
-    def get(self, path: str) -> Any:
-        """The value at a dotted path from `FIELD_PATHS` (or `version_normalized`)."""
+    def get(self, path: str) -> FieldValue:
+        """The value at a dotted path from `FIELD_PATHS` (or `version_normalized`):
+        a datetime for `created_at`, text (or None) for every other path."""
         head, _, tail = path.partition(".")
         value = getattr(self, head)
-        return getattr(value, tail) if tail else value
+        found: FieldValue = getattr(value, tail) if tail else value
+        return found
 
-    def with_value(self, path: str, value: Any) -> IntakeRequest:
+    def with_value(self, path: str, value: FieldValue) -> IntakeRequest:
         """A copy with the value at a dotted path replaced."""
         head, _, tail = path.partition(".")
+        # The field is named at run time, so `replace` cannot check it statically.
+        change: dict[str, Any] = {tail or head: value}
         if tail:
-            inner = dataclasses.replace(getattr(self, head), **{tail: value})
+            inner = dataclasses.replace(getattr(self, head), **change)
             return dataclasses.replace(self, **{head: inner})
-        return dataclasses.replace(self, **{head: value})
+        return dataclasses.replace(self, **change)
 
     @classmethod
     def from_dict(cls, data: Any, *, allow_unknown_keys: bool = False) -> IntakeRequest:

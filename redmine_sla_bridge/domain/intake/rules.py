@@ -63,7 +63,7 @@ class IntakeRules:
                                      f"and {path!r}")
         seen: dict[str, str] = {}
         for product in self.products:
-            for key in product.keys():
+            for key in product.keys():  # noqa: SIM118 - ProductRule.keys() is a tuple, not a dict's keys
                 if seen.setdefault(key, product.name) != product.name:
                     raise ValueError(f"product name {key!r} is used by both "
                                      f"{seen[key]!r} and {product.name!r}")

@@ -12,14 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from redmine_sla_bridge.domain.calendar import Duration, Pause
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
 from redmine_sla_bridge.domain.policy.targets import Target, TargetKind
 
 
 class Schedule(Protocol):
-    def add(self, start: dt.datetime, duration, pauses: Sequence = ()) -> dt.datetime: ...
+    """What the clock needs of a calendar (`calendar.Schedule` is one)."""
 
-    def between(self, start: dt.datetime, end: dt.datetime, pauses: Sequence = ()) -> dt.timedelta: ...
+    def add(self, start: dt.datetime, duration: Duration, pauses: Sequence[Pause] = ()) -> dt.datetime: ...
+
+    def between(self, start: dt.datetime, end: dt.datetime, pauses: Sequence[Pause] = ()) -> dt.timedelta: ...
 
 
 class SlaState(enum.StrEnum):
@@ -62,9 +65,11 @@ class ClockReading:
         return clock.due if clock else None
 
 
-def pause_intervals(history: IssueHistory, rules: ClockRules, now: dt.datetime):
+def pause_intervals(history: IssueHistory, rules: ClockRules,
+                    now: dt.datetime) -> tuple[tuple[Pause, ...], dt.datetime | None]:
     """Closed pauses, and the start of the ongoing one (if the issue is paused now)."""
-    closed, ongoing = [], None
+    closed: list[Pause] = []
+    ongoing: dt.datetime | None = None
     for status, start, end in history.status_spans(now):
         if status in rules.pause_statuses:
             if end >= now and history.status == status:

@@ -80,13 +80,13 @@ class IssueHistory:
                         default=None)
         if last_note is None or last_note.role is not Role.BRIDGE:
             return False
-        others = [c.journal_id or 0 for c in (*self.status_changes, *self.field_changes)
-                  if c.role is not Role.BRIDGE]
+        changes: tuple[StatusChange | FieldChange, ...] = (*self.status_changes, *self.field_changes)
+        others = [c.journal_id or 0 for c in changes if c.role is not Role.BRIDGE]
         return not others or max(others) < (last_note.journal_id or 0)
 
     def status_spans(self, until: dt.datetime) -> tuple[tuple[str, dt.datetime, dt.datetime], ...]:
         """(status, from, to) for the issue's whole life up to `until`, in order."""
-        spans = []
+        spans: list[tuple[str, dt.datetime, dt.datetime]] = []
         current, since = self.initial_status, self.created_at
         for change in self.status_changes:
             if change.at > since:

@@ -7,6 +7,7 @@ Pure functions of an IssueHistory and "now"; the service applies what they decid
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -78,7 +79,7 @@ class ReplyDecision:
 
 
 def reply_decision(history: IssueHistory, rules: tuple[CustomerReply, ...],
-                   schedules: dict, handled_after: int = 0) -> ReplyDecision | None:
+                   schedules: Mapping[str, Schedule], handled_after: int = 0) -> ReplyDecision | None:
     """A requester's public reply the bridge has not acted on yet, and what it does.
 
     `handled_after`: the journal id of the bridge's last public note; a reply before it

@@ -84,9 +84,7 @@ class TargetMatch:
             return False
         if self.high_criticality is not None and facts.high_criticality != self.high_criticality:
             return False
-        if self.license_statuses is not None and facts.license_status not in self.license_statuses:
-            return False
-        return True
+        return self.license_statuses is None or facts.license_status in self.license_statuses
 
     def describe(self) -> str:
         parts = []
@@ -104,7 +102,7 @@ class TargetMatch:
 
 
 def _frozen_durations(
-    durations: Mapping[str, Duration | None],
+    durations: Mapping[TargetKind, Duration | None],
 ) -> Mapping[TargetKind, Duration | None]:
     return MappingProxyType({TargetKind(kind): value for kind, value in durations.items()})
 

@@ -56,7 +56,7 @@ def measure(rt, issue_ids, probe: CpuInCalls, label: str) -> None:
 
     cpu, wall, http_cpu, http_wall, calls, actions = [], [], [], [], [], {}
     for issue_id in issue_ids:
-        before = dict(rt.gateway.calls.by_method)
+        before = dict(rt.redmine.gateway.calls.by_method)
         probe.cpu = probe.wall = 0.0
         c, w = time.process_time(), time.perf_counter()
         outcome = process_issue(rt, issue_id)
@@ -64,18 +64,21 @@ def measure(rt, issue_ids, probe: CpuInCalls, label: str) -> None:
         wall.append(time.perf_counter() - w)
         http_cpu.append(probe.cpu)
         http_wall.append(probe.wall)
-        spent = {m: n - before.get(m, 0) for m, n in rt.gateway.calls.by_method.items()}
+        spent = {m: n - before.get(m, 0) for m, n in rt.redmine.gateway.calls.by_method.items()}
         calls.append({m: n for m, n in spent.items() if n})
         actions[outcome.action] = actions.get(outcome.action, 0) + 1
     totals = [sum(c.values()) for c in calls]
     shapes = sorted({" + ".join(f"{n} {m}" for m, n in sorted(c.items())) for c in calls})
-    ms = lambda xs: f"median {statistics.median(xs) * 1e3:6.2f} ms, p90 {common.percentile(xs, 90) * 1e3:6.2f} ms"
+
+    def ms(xs: list[float]) -> str:
+        return f"median {statistics.median(xs) * 1e3:6.2f} ms, p90 {common.percentile(xs, 90) * 1e3:6.2f} ms"
+
     print(f"{label} ({len(issue_ids)} issues, outcomes {actions}):")
     print(f"  Redmine API calls per event: max {max(totals)}, mean {statistics.mean(totals):.2f} "
           f"({'; '.join(shapes)})")
     print(f"  bridge CPU per event:        {ms(cpu)}")
     print(f"    of which in HTTP calls:    {ms(http_cpu)}")
-    print(f"    bridge logic alone:        {ms([a - b for a, b in zip(cpu, http_cpu)])}")
+    print(f"    bridge logic alone:        {ms([a - b for a, b in zip(cpu, http_cpu, strict=True)])}")
     print(f"  wall time per event:         {ms(wall)} (waiting on Redmine: "
           f"median {statistics.median(http_wall) * 1e3:.1f} ms)")
     return max(totals), statistics.median(cpu)
@@ -93,8 +96,8 @@ def main() -> None:
         config = common.write_config(Path(tmp) / "bridge.yaml", common.document_for(
             rm, projects=[PROJECT], store=f"sqlite:///{tmp}/bridge.sqlite3"))
         rt = common.runtime_for(config)
-        probe = CpuInCalls(rt.gateway)
-        rt.facts  # once per process, as in serve
+        probe = CpuInCalls(rt.redmine.gateway)
+        _ = rt.redmine.catalog.facts  # once per process, as in serve
         issue_ids = common.create_issues(rm, project["id"], tracker_id, args.issues,
                                          "Cost benchmark")
         calls, cpu = measure(rt, issue_ids, probe, "new request (intake, SLA fields, acknowledgement)")

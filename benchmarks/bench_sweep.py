@@ -104,15 +104,16 @@ sys.path.insert(0, sys.argv[2])
 import common
 from redmine_sla_bridge.service.sweep import sweep
 rt = common.runtime_for(sys.argv[1])
-rt.facts
+rt.redmine.catalog.facts
 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-calls = rt.gateway.calls.total
+calls = rt.redmine.gateway.calls.total
 start = time.perf_counter()
 cpu = time.process_time()
 report = sweep(rt)
 print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
                   "seen": report.seen, "changed": len(report.changed), "closed": len(report.closed),
-                  "calls": rt.gateway.calls.total - calls, "by_method": dict(rt.gateway.calls.by_method),
+                  "calls": rt.redmine.gateway.calls.total - calls,
+                  "by_method": dict(rt.redmine.gateway.calls.by_method),
                   "rss_before_mb": rss_before,
                   "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
@@ -148,7 +149,8 @@ def main() -> None:
         common.log(f"bulk-creating {args.issues - have} issues in {PROJECT} (rails runner) ...")
         print(rm.local().runner(_BULK_RUBY % {
             "project": PROJECT, "tracker": common.BENCH_TRACKER, "count": args.issues,
-            "names": json.dumps(list(VALUES)), "values": "{" + ", ".join(f"{json.dumps(k)} => {json.dumps(v)}" for k, v in VALUES.items()) + "}"}
+            "names": json.dumps(list(VALUES)),
+            "values": "{" + ", ".join(f"{json.dumps(k)} => {json.dumps(v)}" for k, v in VALUES.items()) + "}"}
         ).strip().splitlines()[-1])
         have = open_count(rm, project["id"], tracker_id)
     print(f"{have} open issues in {PROJECT}")

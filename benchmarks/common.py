@@ -256,15 +256,11 @@ def write_config(path: Path, document: dict) -> Path:
 
 
 def runtime_for(config_path: Path):
-    """A Runtime like serve's (store from the config), built in this process."""
-    from redmine_sla_bridge.adapters.store import Store
+    """A bridge like serve's (store from the config), built in this process."""
+    from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import load_config
-    from redmine_sla_bridge.service.runtime import Runtime
 
-    config = load_config(config_path)
-    store = Store.from_url(config.store.url, base_dir=config.base_dir,
-                           synchronous=config.store.sqlite_synchronous)
-    return Runtime(config, base_dir=config.base_dir, store=store)
+    return bootstrap(load_config(config_path), notifier=None)
 
 
 # -- processes ------------------------------------------------------------------------------

@@ -118,10 +118,9 @@ PROVISIONED_PRIORITIES = ("P1", "P2", "P3", "P4")
 
 @pytest.fixture()
 def make_runtime(redmine, redmine_env, provisioned, tmp_path):
-    """Build a Runtime from a config document (a fresh store per call) and an injected clock."""
-    from redmine_sla_bridge.adapters.store import Store
+    """Build a bridge from a config document (a fresh store per call) and an injected clock."""
+    from redmine_sla_bridge.bootstrap import bootstrap, open_store
     from redmine_sla_bridge.config.loader import load_config
-    from redmine_sla_bridge.service.runtime import Runtime
 
     made = []
 
@@ -130,10 +129,10 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
         document.setdefault("store", {"url": f"sqlite:///{tmp_path / (name + '.sqlite3')}"})
         path = write_config(tmp_path / f"{name}.yaml", document)
         config = load_config(path)
-        store = Store.from_url(config.store.url, base_dir=config.base_dir,
-                               synchronous=config.store.sqlite_synchronous)
-        rt = Runtime(config, base_dir=config.base_dir, store=store,
-                     gateway=redmine.gateway(), **({"clock": clock} if clock else {}), **kwargs)
+        store = open_store(config)
+        kwargs.setdefault("notifier", None)
+        rt = bootstrap(config, store=store, gateway=redmine.gateway(),
+                       **({"clock": clock} if clock else {}), **kwargs)
         made.append(rt)
         return rt
 
@@ -179,7 +178,7 @@ def rewrite_times(local: LocalRedmine, issue_id: int, created_on, journals: dict
     """Move an issue's creation and journals to chosen moments (no API can), so tests of
     working-time behaviour do not depend on when they run."""
     def ruby_time(moment) -> str:
-        utc = moment.astimezone(dt.timezone.utc)
+        utc = moment.astimezone(dt.UTC)
         return f"Time.utc({utc.year}, {utc.month}, {utc.day}, {utc.hour}, {utc.minute}, {utc.second})"
 
     start = created_on.date().isoformat()

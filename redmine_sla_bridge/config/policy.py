@@ -193,7 +193,9 @@ class ConditionSpec(StrictModel):
         default=None, description="Short form of purchased_within with any kind but trial."
     )
     purchased_within: PurchasedWithinSpec | None = None
-    in_demo: InDemoField | None = Field(default=None, description="The request date is within a demo period (ID-4).")
+    in_demo: InDemoField | None = Field(
+        default=None, description="The request date is within a demo period (ID-4)."
+    )
     has_contract: StrictBool | None = Field(
         default=None, description="A license of kind contract is in force (AS-1 individual, AS-4)."
     )

@@ -21,7 +21,10 @@ from pathlib import Path
 import yaml
 
 from redmine_sla_bridge.devtools.local_redmine import (
-    ADMIN_LOGIN, ADMIN_PASSWORD, LocalRedmine, LocalRedmineError,
+    ADMIN_LOGIN,
+    ADMIN_PASSWORD,
+    LocalRedmine,
+    LocalRedmineError,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,7 +72,7 @@ def _samples(config_path: Path) -> list[Sample]:
 def _backdate(local: LocalRedmine, issue_id: int, moment: dt.datetime) -> None:
     """Redmine's API cannot set created_on; the local dev Redmine lets us, so the demo can
     show a request filed at 17:30 on the day before a holiday whatever today is."""
-    utc = moment.astimezone(dt.timezone.utc)
+    utc = moment.astimezone(dt.UTC)
     local.runner(f"Issue.where(id: {issue_id}).update_all(created_on: Time.utc({utc.year}, "
                  f"{utc.month}, {utc.day}, {utc.hour}, {utc.minute}), "
                  f"start_date: Date.new({moment.year}, {moment.month}, {moment.day}))")
@@ -82,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
 
     from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
     from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import ConfigError, load_config
     from redmine_sla_bridge.config.model import IntakeApiConfig
     from redmine_sla_bridge.entrypoints.cli import cli
     from redmine_sla_bridge.entrypoints.web.app import create_app
-    from redmine_sla_bridge.service.runtime import Runtime
     from redmine_sla_bridge.service.sync import sync_once
 
     local = LocalRedmine(port=args.port)
@@ -128,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
     gateway = RedmineGateway.from_config(config.redmine)
     tracker = next(t["id"] for t in gateway.trackers() if t["name"] == config.scope.trackers[0])
     project = gateway.create_project(identifier, f"SLA demo {identifier[9:]}", tracker_ids=[tracker])
-    rt = Runtime(config, base_dir=config.base_dir, store=store, gateway=gateway)
-    fields = rt.project_fields(identifier)[1]
+    rt = bootstrap(config, store=store, gateway=gateway, notifier=None)
+    fields = rt.redmine.catalog.project_fields(identifier)[1]
     api = create_app(rt).test_client()
     filed = []
     for sample in _samples(config_path):
@@ -145,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         issue = gateway.create_issue(
             project_id=project["id"], tracker_id=tracker, subject=sample.subject,
             description=sample.description,
-            custom_fields=fields.payload({k: v for k, v in sample.fields.items()}))
+            custom_fields=fields.payload(dict(sample.fields)))
         if sample.created_at:
             local_time = dt.datetime.strptime(sample.created_at, "%Y-%m-%d %H:%M")
             _backdate(local, issue["id"], local_time.replace(tzinfo=ZoneInfo(rt.rules.timezone)))
@@ -164,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
                      values.get("resolution_due") or "-"))
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
         if n == 0:
             print("  ".join("-" * w for w in widths))
     print()

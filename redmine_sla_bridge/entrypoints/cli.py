@@ -40,18 +40,15 @@ def cli(log_format: str, log_level: str) -> None:
 @click.argument("config_file", type=click.Path(dir_okay=False))
 def check_config(config_file: str) -> None:
     """Validate a config file: prints OK and warnings, or every error (exit 2)."""
-    import datetime as dt
-
-    from redmine_sla_bridge.adapters.customers import CustomerDirectoryError
-    from redmine_sla_bridge.service.runtime import load_customers
+    from redmine_sla_bridge.bootstrap import BootstrapError, config_warnings, customers_of
 
     config = _load(config_file)
     try:
-        load_customers(config, config.base_dir)
-    except (CustomerDirectoryError, OSError) as exc:
-        click.echo(f"{config_file}: policy.customers: {exc}", err=True)
+        customers_of(config)
+    except BootstrapError as exc:
+        click.echo(f"{config_file}: {exc}", err=True)
         sys.exit(2)
-    for warning in config.warnings(dt.date.today()):
+    for warning in config_warnings(config):
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"OK: {config_file}")
 
@@ -73,12 +70,14 @@ def provision(config_path: str, dry_run: bool) -> None:
     Needs `redmine.admin` (an administrator's login) because Redmine's REST API cannot
     create custom fields. Without it, prints what to create by hand and exits 1.
     """
+    from redmine_sla_bridge.adapters.redmine import provisioning as prov
     from redmine_sla_bridge.adapters.redmine.admin_forms import AdminFormError, AdminSession
     from redmine_sla_bridge.adapters.redmine.fields import specs_for_config
     from redmine_sla_bridge.adapters.redmine.gateway import (
-        RedmineError, RedmineGateway, RedmineRejected,
+        RedmineError,
+        RedmineGateway,
+        RedmineRejected,
     )
-    from redmine_sla_bridge.service import provision as prov
 
     config = _load(config_path)
     specs = specs_for_config(config)
@@ -133,33 +132,18 @@ def provision(config_path: str, dry_run: bool) -> None:
     click.echo(f"done: {len(actions)} change(s) applied and verified")
 
 
-def open_runtime(config_path: str, *, customers: str | None = None, with_redmine: bool = True):
-    """Load the config and build a Runtime; on a bad config print every error and exit 2."""
-    return _runtime(config_path, customers=customers, with_redmine=with_redmine)
-
-
-def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bool = True):
-    from redmine_sla_bridge.adapters.customers import CustomerDirectoryError
-    from redmine_sla_bridge.adapters.store import Store
-    from redmine_sla_bridge.service.runtime import Runtime
-
-    from redmine_sla_bridge.adapters.notify import build_notifier
-
-    import datetime as dt
+def _bridge(config_path: str):
+    """Load the config and build the bridge; on a bad config print every error and exit 2."""
     import logging
 
+    from redmine_sla_bridge.bootstrap import BootstrapError, bootstrap, config_warnings
+
     config = _load(config_path)
-    for warning in config.warnings(dt.date.today()):
+    for warning in config_warnings(config):
         logging.getLogger("redmine_sla_bridge").warning(warning)
     try:
-        store = None
-        if with_redmine:
-            store = Store.from_url(config.store.url, base_dir=config.base_dir,
-                                   synchronous=config.store.sqlite_synchronous)
-        notifier = build_notifier(config.notify, store) if store is not None else None
-        return Runtime(config, base_dir=config.base_dir, store=store, notifier=notifier,
-                       customers=Path(customers) if customers else None)
-    except (CustomerDirectoryError, OSError) as exc:
+        return bootstrap(config)
+    except BootstrapError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
 
@@ -170,10 +154,10 @@ def _runtime(config_path: str, *, customers: str | None = None, with_redmine: bo
               help="Run one full pass and exit (for cron and tests).")
 def sync(config_path: str, once: bool) -> None:
     """Poll Redmine, process every pending event, and exit."""
-    from redmine_sla_bridge.adapters.redmine.gateway import RedmineError
+    from redmine_sla_bridge.domain.ports import RedmineError
     from redmine_sla_bridge.service.sync import sync_once
 
-    rt = _runtime(config_path)
+    rt = _bridge(config_path)
     try:
         report = sync_once(rt)
     except RedmineError as exc:
@@ -205,24 +189,30 @@ def sync(config_path: str, once: bool) -> None:
 @click.option("--dev", is_flag=True, help="Flask's development server, one process (tests, local use).")
 def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
     """Receive webhooks and intake requests, and run the scheduled jobs."""
-    import datetime as dt
-
     if not dev:
-        from redmine_sla_bridge.entrypoints.serve import prepare_multiprocess_metrics
+        from redmine_sla_bridge.entrypoints.metrics_setup import prepare_multiprocess_metrics
 
         prepare_multiprocess_metrics()
+    from redmine_sla_bridge.bootstrap import BootstrapError, config_warnings, processing_rules
+
+    # Loaded, checked and warned about once, here; the workers inherit the result.
     config = _load(config_path)
-    for warning in config.warnings(dt.date.today()):
+    for warning in config_warnings(config):
         click.echo(f"warning: {warning}", err=True)
+    try:
+        processing_rules(config)  # the customer directory, read before any worker starts
+    except BootstrapError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     if dev:
         from redmine_sla_bridge.entrypoints.serve import build_worker_app
 
         host, _, port = bind.rpartition(":")
-        build_worker_app(config_path).run(host=host or "127.0.0.1", port=int(port), threaded=True)
+        build_worker_app(config).run(host=host or "127.0.0.1", port=int(port), threaded=True)
         return
     from redmine_sla_bridge.entrypoints.serve import serve as run_gunicorn
 
-    run_gunicorn(config_path, bind=bind, workers=workers)
+    run_gunicorn(config, bind=bind, workers=workers)
 
 
 @cli.command()
@@ -235,10 +225,16 @@ def simulate(config_path: str, customers: str | None, request_file) -> None:
     """Run the whole decision on a request without Redmine; print one JSON object."""
     import datetime as dt
 
+    from redmine_sla_bridge.bootstrap import BootstrapError, decision_rules
     from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
     from redmine_sla_bridge.domain.request_decision import decide_request
 
-    rt = _runtime(config_path, customers=customers, with_redmine=False)
+    config = _load(config_path)
+    try:
+        rules = decision_rules(config, Path(customers) if customers else None)
+    except BootstrapError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     try:
         document = json.loads(request_file.read())
         request = IntakeRequest.from_dict(document)
@@ -250,7 +246,7 @@ def simulate(config_path: str, customers: str | None, request_file) -> None:
     if request.created_at is not None and request.created_at.tzinfo is None:
         click.echo("error: created_at needs a UTC offset, e.g. 2026-03-02T10:00:00+03:00", err=True)
         sys.exit(2)
-    decision = decide_request(request, rt.rules, received_at=dt.datetime.now(dt.timezone.utc))
+    decision = decide_request(request, rules, received_at=dt.datetime.now(dt.UTC))
     click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
 
 
@@ -262,20 +258,23 @@ def dead_letters(config_path: str, requeue_id: int | None, requeue_all: bool) ->
     """List events that could not be processed, with the reason; or requeue them."""
     import datetime as dt
 
-    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.bootstrap import BootstrapError, open_store
 
     config = _load(config_path)
-    store = Store.from_url(config.store.url, base_dir=config.base_dir,
-                           synchronous=config.store.sqlite_synchronous)
+    try:
+        store = open_store(config)
+    except BootstrapError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
     if requeue_all:
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         count = 0
         while letters := store.dead_letters(limit=500):
             count += sum(store.requeue_dead(letter.id, now) for letter in letters)
         click.echo(f"requeued {count} event(s)")
         return
     if requeue_id is not None:
-        if not store.requeue_dead(requeue_id, dt.datetime.now(dt.timezone.utc)):
+        if not store.requeue_dead(requeue_id, dt.datetime.now(dt.UTC)):
             click.echo(f"error: no dead event {requeue_id}", err=True)
             sys.exit(1)
         click.echo(f"requeued event {requeue_id}")

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import drain
 from redmine_sla_bridge.service.poll import poll
 from redmine_sla_bridge.service.sweep import sweep
@@ -34,19 +35,19 @@ LEADER_LEASE = "scheduler-leader"
 class LeaderJobs:
     """The periodic jobs of a deployment, each run only by the lease holder."""
 
-    def __init__(self, rt, holder: str | None = None,
+    def __init__(self, rt: Bridge, holder: str | None = None,
                  on_enqueue: Callable[[], None] | None = None) -> None:
         self.rt = rt
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.on_enqueue = on_enqueue
-        config = rt.config
+        settings = rt.settings
         self.jobs: dict[str, tuple[Callable[[], object], float]] = {
-            "sweep": (lambda: sweep(rt), config.lifecycle.sweep_interval_seconds),
+            "sweep": (lambda: sweep(rt), settings.sweep_interval_seconds),
             "notify": (lambda: rt.notifier.deliver_due(rt.clock()) if rt.notifier else None, 30),
             "purge": (lambda: rt.store.purge_done(rt.clock() - PURGE_AFTER), 86400),
         }
-        if config.polling.enabled:
-            self.jobs["poll"] = (self._poll, config.polling.interval_seconds)
+        if settings.polling_enabled:
+            self.jobs["poll"] = (self._poll, settings.poll_interval_seconds)
         # The lease outlives a few missed beats of the most frequent job, no more.
         self.lease_ttl = dt.timedelta(seconds=3 * min(interval for _, interval in self.jobs.values()))
 
@@ -65,7 +66,7 @@ class LeaderJobs:
         job, _ = self.jobs[name]
         try:
             job()
-        except Exception:  # noqa: BLE001 - a failing job must not kill the scheduler
+        except Exception:  # a failing job must not kill the scheduler (logged below)
             log.exception("job failed", extra={"job": name})
         return True
 
@@ -83,7 +84,7 @@ class Drainer:
     re-reading the backlog. A new event for an idle issue waits at most `min_gap`.
     """
 
-    def __init__(self, rt, interval: float = 5.0, min_gap: float = 0.2) -> None:
+    def __init__(self, rt: Bridge | None, interval: float = 5.0, min_gap: float = 0.2) -> None:
         self.rt = rt
         self.interval = interval
         self.min_gap = min_gap
@@ -112,7 +113,7 @@ class Drainer:
                 report = drain(self.rt)
                 # Events wait for their backoff: do not spin on a dead Redmine.
                 pause = self.interval if report.redmine_down else self.min_gap
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("drain failed")
                 pause = self.interval
             self._stop.wait(pause)
@@ -121,14 +122,14 @@ class Drainer:
 class BridgeScheduler:
     """APScheduler running the leader jobs, plus this process's drainer."""
 
-    def __init__(self, rt, holder: str | None = None) -> None:
+    def __init__(self, rt: Bridge, holder: str | None = None) -> None:
         self.drainer = Drainer(rt)
         self.leader = LeaderJobs(rt, holder, on_enqueue=self.drainer.wake)
-        self.scheduler = BackgroundScheduler(timezone=dt.timezone.utc)
+        self.scheduler = BackgroundScheduler(timezone=dt.UTC)
         for name, (_, interval) in self.leader.jobs.items():
             self.scheduler.add_job(self.leader.run, "interval", seconds=interval, args=[name],
                                    id=name, max_instances=1, coalesce=True,
-                                   next_run_time=dt.datetime.now(dt.timezone.utc))
+                                   next_run_time=dt.datetime.now(dt.UTC))
 
     def start(self) -> None:
         self.drainer.start()

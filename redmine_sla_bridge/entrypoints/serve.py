@@ -1,15 +1,28 @@
 """`serve`: the Flask app under gunicorn, with the scheduler and drainer in every worker.
 
-Each worker builds its own Runtime after the fork (a SQLite or PostgreSQL connection
-must never cross a fork), starts a drainer woken by its own webhook handler, and a
-scheduler whose jobs run only where the leader lease is held.
+The config is loaded and checked once, in the master (`cli serve`); each worker builds
+its own bridge from it after the fork (a SQLite or PostgreSQL connection must never
+cross a fork), starts a drainer woken by its own webhook handler, and a scheduler whose
+jobs run only where the leader lease is held. A worker that exits releases the lease,
+so the next leader takes over at once instead of after the lease's time-out.
+
+A worker that cannot build its bridge raises: gunicorn then stops the whole server
+("worker failed to boot", exit 3) instead of respawning the worker forever.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
+from typing import Any
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+from redmine_sla_bridge.bootstrap import bootstrap
+from redmine_sla_bridge.config.model import BridgeConfig
+from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
+from redmine_sla_bridge.entrypoints.web.app import create_app
 
 log = logging.getLogger(__name__)
 
@@ -21,27 +34,31 @@ log = logging.getLogger(__name__)
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 
-def build_worker_app(config_path: str):
-    """The WSGI app of one worker: runtime, scheduler, drainer, Flask app."""
-    import sys
-
-    from redmine_sla_bridge.entrypoints.cli import open_runtime
-    from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
-    from redmine_sla_bridge.entrypoints.web.app import create_app
-
+def build_worker_app(config: BridgeConfig) -> Flask:
+    """The WSGI app of one worker: bridge, scheduler, drainer, Flask app."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-
-    rt = open_runtime(config_path)
-    scheduler = BridgeScheduler(rt)
-    app = create_app(rt, on_enqueue=scheduler.drainer.wake)
+    bridge = bootstrap(config)
+    scheduler = BridgeScheduler(bridge)
+    app = create_app(bridge, on_enqueue=scheduler.drainer.wake)
     scheduler.start()
     app.extensions["bridge_scheduler"] = scheduler
     return app
 
 
-class BridgeServer(BaseApplication):
-    def __init__(self, config_path: str, options: dict) -> None:
-        self.config_path = config_path
+def worker_exit(server: Any, worker: Any) -> None:
+    """gunicorn hook, run in the worker process as it exits."""
+    app = getattr(worker, "wsgi", None)
+    scheduler = app.extensions.get("bridge_scheduler") if isinstance(app, Flask) else None
+    if scheduler is not None:
+        try:
+            scheduler.shutdown()
+        except Exception:  # an exiting worker must still exit (logged below)
+            log.exception("scheduler shutdown failed")
+
+
+class BridgeServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+    def __init__(self, config: BridgeConfig, options: dict[str, Any]) -> None:
+        self.bridge_config = config
         self.options = options
         super().__init__()
 
@@ -49,24 +66,11 @@ class BridgeServer(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
-        return build_worker_app(self.config_path)
+    def load(self) -> Flask:
+        return build_worker_app(self.bridge_config)
 
 
-def prepare_multiprocess_metrics() -> None:
-    """Must run before anything in the process imports prometheus_client, which picks its
-    value storage at import: counters then live in per-process files that /metrics sums
-    across workers. A fresh directory per start, so old counts do not linger."""
-    import os
-    import sys
-    import tempfile
-
-    if "prometheus_client" in sys.modules:
-        raise RuntimeError("prometheus_client was imported before serve set up its metrics")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="redmine-sla-bridge-metrics-")
-
-
-def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> None:
+def serve(config: BridgeConfig, *, bind: str, workers: int, timeout: int = 60) -> None:
     options = {
         "bind": bind,
         "workers": workers,
@@ -76,5 +80,6 @@ def serve(config_path: str, *, bind: str, workers: int, timeout: int = 60) -> No
         "graceful_timeout": 20,
         "accesslog": None,
         "preload_app": False,  # every worker opens its own store connection
+        "worker_exit": worker_exit,
     }
-    BridgeServer(config_path, options).run()
+    BridgeServer(config, options).run()

@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected, RedmineUnavailable
-from redmine_sla_bridge.adapters.store import InboxEvent, backoff
-from redmine_sla_bridge.service.process_issue import NotManageable, Outcome, process_issue
+from redmine_sla_bridge.domain.events import InboxEvent, backoff
+from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected, RedmineUnavailable
+from redmine_sla_bridge.service.bridge import Bridge
+from redmine_sla_bridge.service.ports import Inbox
+from redmine_sla_bridge.service.process_issue import Outcome, process_issue
 from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -43,36 +45,37 @@ class DrainReport:
     redmine_down: bool = False
 
 
-def enqueue_issue(store, source: str, issue_id: int, now: dt.datetime, *,
+def enqueue_issue(store: Inbox, source: str, issue_id: int, now: dt.datetime, *,
                   journal_id: int | None = None, delivery_id: str | None = None,
                   payload: str = "{}") -> bool:
     return store.enqueue(InboxEvent(source=source, issue_id=int(issue_id), received_at=now,
                                     payload=payload, delivery_id=delivery_id, journal_id=journal_id))
 
 
-def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | None = None,
+def drain(bridge: Bridge, *, worker: str | None = None, limit: int = 50, max_batches: int | None = None,
           now: Callable[[], dt.datetime] | None = None,
           on_outcome: Callable[[Outcome], None] | None = None) -> DrainReport:
     """Process due events until none is left (or Redmine is down). Returns a report."""
     worker = worker or worker_name()
-    clock = now or rt.clock
+    clock = now or bridge.clock
+    store = bridge.store
     report = DrainReport()
     batches = 0
     while max_batches is None or batches < max_batches:
         batches += 1
-        events = rt.store.claim(clock(), limit, LEASE_SECONDS, worker)
+        events = store.claim(clock(), limit, LEASE_SECONDS, worker)
         if not events:
             break
         for event in events:
             moment = clock()
             started = time.perf_counter()
             try:
-                outcome = process_issue(rt, event.issue_id, moment)
+                outcome = process_issue(bridge, event.issue_id, moment)
             except RedmineUnavailable as exc:
                 metrics.EVENTS_RETRIED.inc(len(events) - events.index(event))
                 # Everything after this would fail the same way: back off as a whole.
                 delay = backoff(event.attempts)
-                rt.store.retry(event.id, worker, moment, str(exc), delay)
+                store.retry(event.id, worker, moment, str(exc), delay)
                 report.retried += 1
                 report.redmine_down = True
                 log.warning("Redmine unavailable; event kept for retry",
@@ -80,29 +83,29 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
                 # The rest were not tried: they wait as long as this one, and are not
                 # charged a failure (one write for all of them).
                 rest = [later.id for later in events[events.index(event) + 1:]]
-                rt.store.postpone(rest, worker, moment + delay,
+                store.postpone(rest, worker, moment + delay,
                                   "not attempted: Redmine unavailable")
-                metrics.INBOX_PENDING.set(rt.store.pending_count())
+                metrics.INBOX_PENDING.set(store.pending_count())
                 return report
             except (RedmineRejected, NotManageable, LookupError) as exc:
-                rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
+                store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
                 metrics.EVENTS_DEAD.inc()
                 report.dead += 1
                 log.error("event dead-lettered", extra={"issue_id": event.issue_id, "error": str(exc)})
                 continue
-            except Exception as exc:  # noqa: BLE001 - a bug must not stall the inbox
+            except Exception as exc:
                 if event.attempts + 1 >= MAX_BUG_ATTEMPTS:
-                    rt.store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
+                    store.dead(event.id, worker, f"{type(exc).__name__}: {exc}", moment)
                     metrics.EVENTS_DEAD.inc()
                     report.dead += 1
                 else:
-                    rt.store.retry(event.id, worker, moment, f"{type(exc).__name__}: {exc}",
+                    store.retry(event.id, worker, moment, f"{type(exc).__name__}: {exc}",
                                    backoff(event.attempts))
                     metrics.EVENTS_RETRIED.inc()
                     report.retried += 1
                 log.exception("event failed", extra={"issue_id": event.issue_id})
                 continue
-            rt.store.complete(event.id, worker, moment)
+            store.complete(event.id, worker, moment)
             metrics.EVENTS_PROCESSED.labels(outcome.action).inc()
             metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
             report.processed += 1
@@ -111,5 +114,5 @@ def drain(rt, *, worker: str | None = None, limit: int = 50, max_batches: int | 
                 on_outcome(outcome)
             log.info("issue processed", extra={"issue_id": event.issue_id,
                                                "action": outcome.action, "detail": outcome.detail})
-    metrics.INBOX_PENDING.set(rt.store.pending_count())
+    metrics.INBOX_PENDING.set(store.pending_count())
     return report

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
+from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import enqueue_issue
 
 CURSOR = "poll.updated_on"
@@ -27,31 +28,26 @@ class PollReport:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def poll(rt, now: dt.datetime | None = None) -> PollReport:
-    now = now or rt.clock()
-    store = rt.store
-    cursor = store.get_cursor(CURSOR) or _iso(now - rt.config.polling.initial_lookback)
+def poll(bridge: Bridge, now: dt.datetime | None = None) -> PollReport:
+    now = now or bridge.clock()
+    store = bridge.store
+    cursor = store.get_cursor(CURSOR) or _iso(now - bridge.settings.initial_lookback)
     report = PollReport()
-    scope = rt.scope_filters()
     same_second = 0  # issues already seen whose updated_on equals the cursor
     while True:
-        filters = {"updated_on": f">={cursor}", "status_id": "*", "sort": "updated_on,id",
-                   "limit": PAGE, "offset": same_second}
-        filters.update(scope)
-        page = rt.gateway.find_issues(**filters)
-        for issue in page:
+        page = bridge.redmine.updated_since(cursor, offset=same_second, limit=PAGE)
+        for issue_id, updated in page:
             report.seen += 1
-            updated = issue["updated_on"]
-            if enqueue_issue(store, "poll", issue["id"], now, delivery_id=f"{issue['id']}@{updated}",
+            if enqueue_issue(store, "poll", issue_id, now, delivery_id=f"{issue_id}@{updated}",
                              payload=json.dumps({"updated_on": updated})):
                 report.enqueued += 1
         if not page:
             break
-        last = page[-1]["updated_on"]
-        tail = sum(1 for i in page if i["updated_on"] == last)
+        last = page[-1][1]
+        tail = sum(1 for _, updated in page if updated == last)
         same_second = same_second + tail if last == cursor else tail
         cursor = last
         if len(page) < PAGE:

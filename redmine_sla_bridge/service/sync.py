@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import DrainReport, drain
 from redmine_sla_bridge.service.poll import PollReport, poll
 from redmine_sla_bridge.service.sweep import SweepReport, sweep
-
 
 PURGE_AFTER = dt.timedelta(days=30)
 """Done inbox rows are kept this long (for audit and dedupe of late repeats)."""
@@ -24,12 +24,12 @@ class SyncReport:
     mail: object | None = None
 
 
-def sync_once(rt) -> SyncReport:
-    polled = poll(rt) if rt.config.polling.enabled else None
-    drained = drain(rt)
-    swept = sweep(rt)
+def sync_once(bridge: Bridge) -> SyncReport:
+    polled = poll(bridge) if bridge.settings.polling_enabled else None
+    drained = drain(bridge)
+    swept = sweep(bridge)
     # Mail goes out after Redmine is updated and apart from it: an SMTP outage delays
     # notices, never the issue.
-    mail = rt.notifier.deliver_due(rt.clock()) if rt.notifier is not None else None
-    rt.store.purge_done(rt.clock() - PURGE_AFTER)
+    mail = bridge.notifier.deliver_due(bridge.clock()) if bridge.notifier is not None else None
+    bridge.store.purge_done(bridge.clock() - PURGE_AFTER)
     return SyncReport(polled, drained, swept, mail)

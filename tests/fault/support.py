@@ -4,6 +4,7 @@ proxy that can play a stopped Redmine."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.client
 import sqlite3
 import threading
@@ -173,9 +174,7 @@ class RedmineProxy:
             except (OSError, asyncio.CancelledError):
                 pass
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     dst.close()
-                except OSError:
-                    pass
 
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

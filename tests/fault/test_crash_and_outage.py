@@ -21,8 +21,16 @@ import common
 import pytest
 
 from tests.fault.support import (
-    SECRET, RedmineProxy, Sender, counts, create_issues, notes, patient_gateway,
-    serve_config, wait_drained, worker_pids,
+    SECRET,
+    RedmineProxy,
+    Sender,
+    counts,
+    create_issues,
+    notes,
+    patient_gateway,
+    serve_config,
+    wait_drained,
+    worker_pids,
 )
 
 pytestmark = pytest.mark.redmine

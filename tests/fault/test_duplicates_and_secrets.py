@@ -52,7 +52,7 @@ def test_a_burst_where_every_event_arrives_three_times_has_one_effect_each(
     document["polling"] = {"enabled": False}
     document["scope"]["projects"] = [project["identifier"]]
     rt = make_runtime(document)
-    rt.gateway = gateway
+    rt.redmine.gateway = gateway
     app = create_app(rt)
     issue_ids = create_issues(gateway, project, support_tracker, 20, "Thrice")
     deliveries = []
@@ -68,7 +68,8 @@ def test_a_burst_where_every_event_arrives_three_times_has_one_effect_each(
             elif kind == 1:  # the plugin sent it three times
                 deliveries += [(event, "suer", _suer_body(issue_id, journal), None)] * 3
             else:  # both formats saw the same journal
-                deliveries += [(event, "r7", signed, delivery), (event, "suer", _suer_body(issue_id, journal), None),
+                deliveries += [(event, "r7", signed, delivery),
+                               (event, "suer", _suer_body(issue_id, journal), None),
                                (event, "r7", signed, delivery)]
     random.Random(7).shuffle(deliveries)
     answers: dict[tuple[int, int], list[bool]] = {}

@@ -31,9 +31,8 @@ FUZZ = settings(max_examples=2500, deadline=None, database=None,
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import load_config
-    from redmine_sla_bridge.service.runtime import Runtime
 
     tmp = tmp_path_factory.mktemp("fuzz")
     env = pytest.MonkeyPatch()
@@ -53,8 +52,7 @@ def client(tmp_path_factory):
                    "priority": {"mode": "impact", "default_impact": "P3"}},
     })
     config = load_config(path)
-    rt = Runtime(config, base_dir=config.base_dir,
-                 store=Store.from_url(config.store.url, base_dir=config.base_dir))
+    rt = bootstrap(config, notifier=None)
     app = create_app(rt)
     yield app.test_client(), rt
     rt.store.close()
@@ -138,7 +136,7 @@ def test_random_bodies_and_headers_never_get_a_5xx(client, body, mode, content_t
 @given(document=shaped(), mode=st.sampled_from(["signed", "token-header", "token-url"]),
        delivery=st.none() | header_text)
 def test_authenticated_shapes_are_stored_or_refused_with_a_4xx(client, document, mode, delivery):
-    test_client, rt = client
+    test_client, _rt = client
     body = json.dumps(document, ensure_ascii=False).encode()
     answer = post(test_client, body, mode, "application/json", delivery)
     assert answer.status_code in ALLOWED - {415}, (answer.status_code, answer.get_data())
@@ -157,7 +155,8 @@ def test_oversized_bodies_are_413(client, extra, mode, content_type):
 
 
 @FUZZ
-@given(issue_id=st.integers(min_value=1, max_value=2**62), journal_id=st.integers(min_value=1, max_value=2**62),
+@given(issue_id=st.integers(min_value=1, max_value=2**62),
+       journal_id=st.integers(min_value=1, max_value=2**62),
        tamper=st.integers(min_value=0, max_value=10_000), flip=st.integers(min_value=0, max_value=7))
 def test_a_valid_body_with_one_bit_changed_is_401(client, issue_id, journal_id, tamper, flip):
     test_client, rt = client

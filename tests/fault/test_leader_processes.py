@@ -1,6 +1,6 @@
 """Two bridge processes on one store: each scheduled job runs once per trigger.
 
-Two OS processes (forked before either opens the store) each build a Runtime on the same
+Two OS processes (forked before either opens the store) each build a bridge on the same
 SQLite file and run `LeaderJobs.run` for every job at every tick of an injected clock
 (10 s of simulated time per tick), in lock-step through a barrier, as two gunicorn
 workers whose APScheduler fires at the same moments. Each job execution appends one
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.conftest import write_config
 
-T0 = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.UTC)
 TICK = dt.timedelta(seconds=10)
 JOINT_TICKS = 60
 ALONE_TICKS = 40
@@ -40,15 +40,13 @@ def _config(tmp_path: Path, monkeypatch) -> Path:
 
 
 def _process(config_path: str, holder: str, ticks: range, barrier, log_path: str, done) -> None:
-    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import load_config
     from redmine_sla_bridge.entrypoints.scheduler import LeaderJobs
-    from redmine_sla_bridge.service.runtime import Runtime
 
     clock = {"now": T0}
     config = load_config(config_path)
-    rt = Runtime(config, base_dir=config.base_dir, clock=lambda: clock["now"],
-                 store=Store.from_url(config.store.url, base_dir=config.base_dir))
+    rt = bootstrap(config, clock=lambda: clock["now"], notifier=None)
     leader = LeaderJobs(rt, holder=holder)
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
 

@@ -2,7 +2,7 @@
 
 Found by the outage test, which first read its figures from /metrics: under `serve`
 every counter stays absent. `cli serve` calls `config.warnings()`, which imports
-`service.runtime` -> the gateway -> `telemetry.metrics` -> prometheus_client in the
+the bridge's runtime -> the gateway -> `telemetry.metrics` -> prometheus_client in the
 gunicorn master, before `entrypoints.serve.serve` sets PROMETHEUS_MULTIPROC_DIR;
 prometheus_client picks its value class at import, so the forked workers count in
 their own memory while `/metrics` renders the (empty) multiprocess directory.

@@ -8,17 +8,14 @@ they wait for the drainer's own timer: up to `Drainer.interval` (5 s) more.
 
 from __future__ import annotations
 
-
-
 from redmine_sla_bridge.entrypoints import scheduler as scheduler_module
 from redmine_sla_bridge.service.poll import PollReport
 from tests.conftest import write_config
 
 
 def test_events_found_by_polling_are_drained_within_a_second(tmp_path, monkeypatch):
-    from redmine_sla_bridge.adapters.store import Store
+    from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import load_config
-    from redmine_sla_bridge.service.runtime import Runtime
 
     monkeypatch.setenv("POLL_TEST_KEY", "k" * 40)
     config = load_config(write_config(tmp_path / "bridge.yaml", {
@@ -31,8 +28,7 @@ def test_events_found_by_polling_are_drained_within_a_second(tmp_path, monkeypat
         "policy": {"calendar": "office", "tiers": [{"name": "standard", "when": {}}],
                    "priority": {"mode": "impact", "default_impact": "P3"}},
     }))
-    rt = Runtime(config, base_dir=config.base_dir,
-                 store=Store.from_url(config.store.url, base_dir=config.base_dir))
+    rt = bootstrap(config, notifier=None)
 
     found = {"enqueued": 1}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from redmine_sla_bridge.entrypoints.web.app import create_app
@@ -36,7 +35,7 @@ def _fields(gateway, issue_id) -> dict:
 
 
 def _file(rt, gateway, project, tracker, *, description="Не работает VPN", **values):
-    fields = rt.project_fields(project["identifier"])[1]
+    fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
     return gateway.create_issue(project_id=project["id"], tracker_id=tracker, subject="Запрос",
                                 description=description, custom_fields=fields.payload(values))
 
@@ -130,10 +129,10 @@ def test_reopening_after_fixing_runs_the_gate_again(make_runtime, redmine, gatew
     assert process_issue(rt, issue["id"]).action == "rejected"
     # Still rejected and nobody said anything: nothing happens.
     assert process_issue(rt, issue["id"]).action == "unchanged"
-    fields = rt.project_fields(project["identifier"])[1]
+    fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
     # The support lead corrects the INN and reopens (Redmine's default workflow lets only
     # a manager or an admin leave Rejected).
-    people["lead"].gateway.update_issue(issue["id"], status_id=rt.facts.status_ids["New"],
+    people["lead"].gateway.update_issue(issue["id"], status_id=rt.redmine.catalog.facts.status_ids["New"],
                                         custom_fields=fields.payload({"inn": "7707083893"}))
     assert process_issue(rt, issue["id"]).action == "accepted"
     assert _fields(gateway, issue["id"])["SLA state"] == "on track"
@@ -143,7 +142,7 @@ def test_a_reply_to_a_rejection_with_the_missing_data_reopens_and_accepts(
         make_runtime, redmine, gateway, project, support_tracker, people):
     rt = make_runtime(_document(redmine))
     customer = people["customer"]
-    fields = rt.project_fields(project["identifier"])[1]
+    fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
     values = {k: v for k, v in COMPLETE.items() if k != "inn"}
     issue = customer.gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
                                           subject="Запрос", description="Не работает VPN",

@@ -3,6 +3,7 @@ escalation, auto-close, reopen, development hand-over, BA-9 time, customer email
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -112,7 +113,7 @@ def _answered(gateway, people, issue_id, status_id, answer_at, local_redmine, cr
 def test_feedback_rules_close_exactly_the_idle_issues(rule, make_runtime, redmine, gateway, project,
                                                       support_tracker, people, local_redmine):
     rt = make_runtime(_document(redmine, project, auto_close=[rule]))
-    feedback = rt.facts.status_ids["Feedback"]
+    feedback = rt.redmine.catalog.facts.status_ids["Feedback"]
     customer, engineer = people["customer"], people["engineer"]
     issues = {}
     for name, day in (("idle", 3), ("recent", 10)):
@@ -143,7 +144,8 @@ def test_an_issue_whose_customer_waits_is_not_auto_closed(make_runtime, redmine,
                                                     tracker_id=support_tracker, subject="waits",
                                                     description="help")
     process_issue(rt, issue["id"], now=at(3, 10, 5))
-    _answered(gateway, people, issue["id"], rt.facts.status_ids["Feedback"], at(3, 12), local_redmine)
+    _answered(gateway, people, issue["id"], rt.redmine.catalog.facts.status_ids["Feedback"], at(3, 12),
+              local_redmine)
     people["customer"].gateway.update_issue(issue["id"], notes="That did not help, still broken.")
     question = _journals(gateway, issue["id"])[-1]["id"]
     answer = [j["id"] for j in _journals(gateway, issue["id"]) if j.get("notes")][-2]
@@ -155,7 +157,7 @@ def test_an_issue_whose_customer_waits_is_not_auto_closed(make_runtime, redmine,
 def test_ba8_closes_resolved_issues_after_24_hours(make_runtime, redmine, gateway, project,
                                                    support_tracker, people, local_redmine):
     rt = make_runtime(_document(redmine, project, auto_close=[BA8]))
-    resolved = rt.facts.status_ids["Resolved"]
+    resolved = rt.redmine.catalog.facts.status_ids["Resolved"]
     old = _new(gateway, project, support_tracker, subject="resolved long ago")
     new = _new(gateway, project, support_tracker, subject="resolved just now")
     for issue in (old, new):
@@ -173,7 +175,7 @@ def test_a_reply_reopens_within_the_window_and_not_after(make_runtime, redmine, 
         {"from_statuses": ["Closed"], "to_status": "New", "within": "30d"},
     ]))
     customer = people["customer"]
-    closed = rt.facts.status_ids["Closed"]
+    closed = rt.redmine.catalog.facts.status_ids["Closed"]
     issues = {}
     for name in ("fresh", "stale"):
         issue = customer.gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
@@ -182,7 +184,7 @@ def test_a_reply_reopens_within_the_window_and_not_after(make_runtime, redmine, 
         gateway.update_issue(issue["id"], status_id=closed, notes="Closed by the time limit.")
         issues[name] = issue["id"]
     stale_close = _journals(gateway, issues["stale"])[-1]["id"]
-    long_ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=40)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
     rewrite_times(local_redmine, issues["stale"], long_ago - dt.timedelta(days=1),
                   {stale_close: long_ago})
     for issue_id in issues.values():
@@ -213,7 +215,7 @@ def test_a_reply_in_feedback_resumes_the_work(make_runtime, redmine, gateway, pr
                                           subject="resume", description="help")
     process_issue(rt, issue["id"])
     people["engineer"].gateway.update_issue(issue["id"], notes="Send logs please.",
-                                            status_id=rt.facts.status_ids["Feedback"])
+                                            status_id=rt.redmine.catalog.facts.status_ids["Feedback"])
     assert process_issue(rt, issue["id"]).action != "resumed"
     customer.gateway.update_issue(issue["id"], notes="Logs attached.")
     assert process_issue(rt, issue["id"]).action == "resumed"
@@ -226,7 +228,8 @@ def test_handing_over_to_development_posts_the_expected_term_once(
         "statuses": ["In Progress"], "expected_term": "10d", "calendar": "office"}))
     issue = _new(gateway, project, support_tracker)
     process_issue(rt, issue["id"])
-    people["engineer"].gateway.update_issue(issue["id"], status_id=rt.facts.status_ids["In Progress"])
+    people["engineer"].gateway.update_issue(
+        issue["id"], status_id=rt.redmine.catalog.facts.status_ids["In Progress"])
     outcome = process_issue(rt, issue["id"], now=TUE_10)
     assert "development term posted" in outcome.detail
     note = _journals(gateway, issue["id"])[-1]
@@ -270,7 +273,8 @@ def test_a_requester_who_is_not_a_redmine_user_gets_exactly_one_email_per_notice
     document["notify"] = {"enabled": True, "from_address": "support@vendor.example",
                           "smtp": {"host": smtp.host, "port": smtp.port, "security": "none"}}
     rt = make_runtime(document)
-    rt.notifier = build_notifier(NotifyConfig.model_validate(document["notify"]), rt.store)
+    rt = dataclasses.replace(
+        rt, notifier=build_notifier(NotifyConfig.model_validate(document["notify"]), rt.store))
     client = create_app(rt).test_client()
     request = {"subject": "VPN", "description": "Не работает VPN",
                "contact": {"name": "Пётр Внешний", "email": "petr@customer.example"}}
@@ -288,8 +292,8 @@ def test_a_requester_who_is_not_a_redmine_user_gets_exactly_one_email_per_notice
 
     # The auto-close notice goes out once too.
     people["engineer"].gateway.update_issue(issue_id, notes="Answer",
-                                            status_id=rt.facts.status_ids["Feedback"])
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=15)
+                                            status_id=rt.redmine.catalog.facts.status_ids["Feedback"])
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=15)
     assert sweep(rt, now=later).closed == [issue_id]
     for _ in range(2):
         rt.notifier.deliver_due(later)

@@ -63,29 +63,30 @@ def test_sync_once_sets_fields_due_date_and_acknowledgement(redmine, redmine_env
 
 def test_a_new_request_costs_one_get_and_one_put(make_runtime, redmine, gateway, project, support_tracker):
     rt = make_runtime(_document(redmine))
-    rt.facts  # read once per process, not per event
+    _ = rt.redmine.catalog.facts  # read once per process, not per event
     issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
                                  subject="Two calls", description="x")
-    before = dict(rt.gateway.calls.by_method)
+    before = dict(rt.redmine.gateway.calls.by_method)
     outcome = process_issue(rt, issue["id"])
     assert outcome.action == "accepted"
-    spent = {m: n - before.get(m, 0) for m, n in rt.gateway.calls.by_method.items()}
+    spent = {m: n - before.get(m, 0) for m, n in rt.redmine.gateway.calls.by_method.items()}
     assert {m: n for m, n in spent.items() if n} == {"GET": 1, "PUT": 1}
 
 
-def test_the_bridges_own_update_triggers_nothing_more(make_runtime, redmine, gateway, project, support_tracker):
+def test_the_bridges_own_update_triggers_nothing_more(make_runtime, redmine, gateway, project,
+                                                      support_tracker):
     rt = make_runtime(_document(redmine))
     issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
                                  subject="No loop", description="x")
     assert process_issue(rt, issue["id"]).action == "accepted"
     last_journal = gateway.issue(issue["id"])["journals"][-1]
-    assert last_journal["user"]["id"] == rt.facts.bridge_user_id
+    assert last_journal["user"]["id"] == rt.redmine.catalog.facts.bridge_user_id
     # The webhook for the bridge's own journal arrives: one GET, no PUT.
     enqueue_issue(rt.store, "redmine7", issue["id"], rt.clock(), journal_id=last_journal["id"])
-    puts = rt.gateway.calls.by_method["PUT"]
+    puts = rt.redmine.gateway.calls.by_method["PUT"]
     report = drain(rt)
     assert [o.action for o in report.outcomes] == ["unchanged"]
-    assert rt.gateway.calls.by_method["PUT"] == puts
+    assert rt.redmine.gateway.calls.by_method["PUT"] == puts
 
 
 def test_a_note_by_the_requester_is_not_a_first_response(make_runtime, redmine, gateway, project,
@@ -123,7 +124,7 @@ def test_a_pause_in_feedback_moves_the_deadline_by_the_paused_working_time(
     process_issue(rt, issue["id"], now=dt.datetime(2026, 3, 3, 10, 1, tzinfo=MSK))
     assert _fields(gateway, issue["id"])["First response due"] == "2026-03-03 18:00"
 
-    statuses = rt.facts.status_ids
+    statuses = rt.redmine.catalog.facts.status_ids
     engineer.gateway.update_issue(issue["id"], status_id=statuses["Feedback"])
     engineer.gateway.update_issue(issue["id"], status_id=statuses["In Progress"])
     paused, resumed = [j["id"] for j in gateway.issue(issue["id"])["journals"] if j["details"]][-2:]
@@ -145,7 +146,7 @@ def test_events_left_by_a_killed_process_are_all_processed_after_restart(
                                    subject=f"Crash {n}", description="x")["id"] for n in range(3)]
     for issue_id in issues:
         enqueue_issue(rt.store, "poll", issue_id, rt.clock(), delivery_id=f"crash-{issue_id}")
-    store_url = rt.config.store.url
+    store_url = rt.settings.store_url
     # A worker claims every event and dies (kill -9) before completing any of them.
     script = textwrap.dedent(f"""
         import datetime as dt, os, signal
@@ -173,8 +174,8 @@ def test_redmine_down_keeps_the_event_for_retry(make_runtime, redmine, project):
     rt = make_runtime(document)
     from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 
-    rt.facts
-    rt.gateway = RedmineGateway("http://127.0.0.1:9", "key", retries=0, timeout=1)
+    _ = rt.redmine.catalog.facts
+    rt.redmine.gateway = RedmineGateway("http://127.0.0.1:9", "key", retries=0, timeout=1)
     enqueue_issue(rt.store, "poll", 424242, rt.clock(), delivery_id="down-1")
     report = drain(rt)
     assert report.redmine_down and report.retried == 1 and report.processed == 0

@@ -72,7 +72,7 @@ def provision(document: dict, path: Path) -> None:
 
 
 def ruby_time(moment: dt.datetime) -> str:
-    utc = moment.astimezone(dt.timezone.utc)
+    utc = moment.astimezone(dt.UTC)
     return f"Time.utc({utc.year}, {utc.month}, {utc.day}, {utc.hour}, {utc.minute}, {utc.second})"
 
 
@@ -90,7 +90,7 @@ class Desk:
 
     @property
     def fields(self):
-        return self.rt.project_fields(self.project["identifier"])[1]
+        return self.rt.redmine.catalog.project_fields(self.project["identifier"])[1]
 
     def file(self, subject: str = "Запрос", description: str = "Не работает, помогите.",
              **values) -> int:
@@ -145,7 +145,7 @@ class Desk:
         self.people["customer"].gateway.update_issue(issue_id, notes=text)
 
     def status(self, name: str) -> int:
-        return self.rt.facts.status_ids[name]
+        return self.rt.redmine.catalog.facts.status_ids[name]
 
 
 @pytest.fixture()
@@ -196,7 +196,7 @@ def test_a_real(open_desk):
         "no_contact": desk.file(**{**AR, "contact_name": None, "contact_email": None},
                                 inn="7702211326"),
     }
-    out = desk.backdate({i: TUE for i in issues.values()},
+    out = desk.backdate(dict.fromkeys(issues.values(), TUE),
                         extra=group_setup("Отдел разработки", desk.project["id"]))
     developers = group_id(out)
     outcomes = desk.intake(issues)
@@ -283,7 +283,7 @@ def test_ideco(open_desk):
         "no_contact": desk.file(organization="ООО Новая", product="Ideco ICS",
                                 product_version="20.3"),
     }
-    out = desk.backdate({i: TUE for i in issues.values()},
+    out = desk.backdate(dict.fromkeys(issues.values(), TUE),
                         extra=group_setup("ОРПО", desk.project["id"]))
     orpo = group_id(out)
     outcomes = desk.intake(issues)
@@ -354,7 +354,7 @@ def test_ascon(open_desk):
         "basic": desk.file(**AS, inn="7717311411"),
         "withdrawn": desk.file(**{**AS, "product_version": "21"}, inn="7717311411"),
     }
-    desk.backdate({i: TUE for i in issues.values()})
+    desk.backdate(dict.fromkeys(issues.values(), TUE))
     outcomes = desk.intake(issues)
 
     # AS-1 kinds, AS-4 the contract's own SLA, AS-3 warranty 8/40 h, AS-2 basic 16 h (10-18).
@@ -414,7 +414,7 @@ def test_barier(open_desk):
         "incomplete": desk.file(**{**BA, "contact_position": None, "contact_phone": None},
                                 impact="P3"),
     }
-    desk.backdate({i: TUE for i in issues.values()})
+    desk.backdate(dict.fromkeys(issues.values(), TUE))
     outcomes = desk.intake(issues)
 
     # BA-5 priority by impact, BA-7 terms in working time (9-18), contract tier.
@@ -436,7 +436,7 @@ def test_barier(open_desk):
     # BA-9: two answers on p2 on 1 Dec; the engineer logged 45 min himself.
     desk.answer(p2, "Проверьте настройки индексации.")
     engineer.gateway.create_time_entry(issue_id=p2, spent_on="2026-12-01", hours=0.75,
-                                       activity_id=desk.rt.activity_id("Development"))
+                                       activity_id=desk.rt.redmine.catalog.activity_id("Development"))
     desk.answer(p2, "Индексы перестроены, отчёты формируются за 20 секунд.",
                 status_id=desk.status("Resolved"))
     journals = desk.issue(p2)["journals"]
@@ -496,7 +496,7 @@ def test_rusbitech(open_desk):
         "individual": desk.file(**RB, inn="7720815909", impact="P3"),
         "other_product": desk.file(**{**RB, "product": "Astra Linux"}, inn="7719526010"),
     }
-    out = desk.backdate({i: SAT_NIGHT for i in issues.values()},
+    out = desk.backdate(dict.fromkeys(issues.values(), SAT_NIGHT),
                         extra=group_setup("Отдел разработки", desk.project["id"]))
     developers = group_id(out)
     outcomes = desk.intake(issues, now=msk(11, 28, 3, 1))

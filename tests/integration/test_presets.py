@@ -120,7 +120,7 @@ def test_every_rule_id_is_named_and_every_block_is_commented(preset):
     lines = text.splitlines()
     for number, line in enumerate(lines):
         if re.match(r"^[a-z_]+:", line):  # a top-level block
-            above = next(l for l in reversed(lines[:number]) if l.strip())
+            above = next(prev for prev in reversed(lines[:number]) if prev.strip())
             assert above.startswith("#"), f"{preset}.yaml: block {line!r} has no comment"
 
 
@@ -312,7 +312,7 @@ def test_ascon_kinds_of_support(case, tmp_path):
     assert (decision["tier"], decision["license_status"], decision["priority"]) == (
         tier, status, priority)
     assert decision["deadlines"] == dict(zip(
-        ("acknowledgement", "first_response", "resolution"), due))
+        ("acknowledgement", "first_response", "resolution"), due, strict=True))
     if case[0] == "individual-contract":
         assert any("contract ИТП-2026/017 (AS-4)" in line for line in decision["explanation"])
 
@@ -341,7 +341,7 @@ BA_CASES = [
 
 @pytest.mark.parametrize("case", BA_CASES, ids=[c[0] for c in BA_CASES])
 def test_barier_priorities_and_deadlines(case, tmp_path):
-    name, created_at, impact, acknowledgement, resolution = case
+    _name, created_at, impact, acknowledgement, resolution = case
     decision = simulate("barier", request("barier", "3662579177", created_at, impact=impact),
                         tmp_path)
     assert decision["accepted"], decision["reasons"]

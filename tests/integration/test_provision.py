@@ -14,7 +14,8 @@ pytestmark = pytest.mark.redmine
 
 FIELD_KEYS = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone", "contact_position",
+    "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone",
+    "contact_position",
     "organization", "inn", "product", "product_version", "contract_number", "impact",
     "request_type",
 )
@@ -60,7 +61,7 @@ def test_provision_creates_every_field_then_has_nothing_to_do(
 
     fields = {f["name"]: f for f in gateway.custom_fields()}
     support = next(t["id"] for t in gateway.trackers() if t["name"] == "Support")
-    for key, name in names.items():
+    for _key, name in names.items():
         field = fields[name]
         assert field["customized_type"] == "issue"
         assert field["is_filter"] is True

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.redmine
 
 class Clock:
     def __init__(self) -> None:
-        self.now = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.timezone.utc)
+        self.now = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.UTC)
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -38,7 +38,7 @@ def _two_processes(make_runtime, redmine, tmp_path):
 
 
 def test_two_schedulers_started_at_once_run_each_job_once(make_runtime, redmine, tmp_path):
-    clock, (a, b), ran = _two_processes(make_runtime, redmine, tmp_path)
+    _clock, (a, b), ran = _two_processes(make_runtime, redmine, tmp_path)
     barrier = threading.Barrier(2)
     results = {}
 

@@ -80,7 +80,7 @@ def test_suer_plugin_payload_with_url_token(bridge, gateway, project, support_tr
 
 
 def test_suer_plugin_payload_with_header_token(bridge, gateway, project, support_tracker):
-    rt, client = bridge
+    _rt, client = bridge
     issue = _new_issue(gateway, project, support_tracker)
     body = _example("suer-updated.json", issue["id"], journal_id=987654)
     response = client.post("/webhooks/redmine", data=body, content_type="application/json",
@@ -112,7 +112,7 @@ def test_malformed_oversized_and_wrong_type_bodies(bridge):
     not_json = b"not json"
     assert client.post("/webhooks/redmine", data=not_json, content_type="application/json",
                        headers={"X-Redmine-Signature-256": sign(SECRET, not_json)}).status_code == 400
-    huge = b"{" + b" " * (rt.config.webhooks.max_body_bytes + 10) + b"}"
+    huge = b"{" + b" " * (rt.settings.max_body_bytes + 10) + b"}"
     assert client.post("/webhooks/redmine", data=huge, content_type="application/json",
                        headers={"X-Redmine-Signature-256": sign(SECRET, huge)}).status_code == 413
     body = _example("redmine7-issue-created.json", 1)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redmine_sla_bridge.adapters.store import InboxEvent, Store
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 BIG = "x" * 20_000  # big payloads make each transaction long enough to be killed inside
 
 

@@ -7,10 +7,9 @@ import fcntl
 import os
 import sqlite3
 import threading
-from datetime import timezone
-from zoneinfo import ZoneInfo
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine
@@ -121,7 +120,7 @@ def test_prepared_insert_writes_exactly_what_sqlalchemy_writes(tmp_path):
         "SELECT source, issue_id, received_at, next_attempt_at, payload, state, attempts, claims,"
         " typeof(received_at), typeof(issue_id) FROM inbox_events ORDER BY id").fetchall()
     assert rows[0] == rows[1]
-    assert rows[0][2] == T0.astimezone(timezone.utc).strftime(
+    assert rows[0][2] == T0.astimezone(UTC).strftime(
         "%Y-%m-%d %H:%M:%S.000007")
 
 

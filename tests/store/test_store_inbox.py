@@ -227,7 +227,7 @@ def test_dead_letters_and_requeue(store):
 def test_stats_count_by_state(store):
     for issue in range(4):
         store.enqueue(ev(issue))
-    a, b, c = store.claim(T0, 3, 60, "w")
+    a, b, _c = store.claim(T0, 3, 60, "w")
     store.complete(a.id, "w", T0)
     store.dead(b.id, "w", "x", T0)
     store.record_notice("n1", "email", "x@example.org", T0)

@@ -131,10 +131,9 @@ def test_relative_sqlite_path_is_relative_to_base_dir(tmp_path, monkeypatch):
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path):
-    with Store.from_url(f"sqlite:///{tmp_path / 's.db'}") as store:
-        with store.engine.connect() as conn:
-            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
+    with Store.from_url(f"sqlite:///{tmp_path / 's.db'}") as store, store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() > 0
 
 
 def test_reopening_keeps_data_and_version(store_url):

@@ -129,8 +129,8 @@ class AdminSession:
         page = self._http.get(f"{self.url}/custom_fields/{int(field_id)}/edit",
                               timeout=self._timeout).text
         for_all = any("checked" in tag for tag in _FOR_ALL.findall(page))
-        projects = frozenset(int(_VALUE.search(tag).group(1)) for tag in _PROJECT.findall(page)
-                             if "checked" in tag and _VALUE.search(tag))
+        projects = frozenset(int(value.group(1)) for tag in _PROJECT.findall(page)
+                             if "checked" in tag and (value := _VALUE.search(tag)))
         return for_all, projects
 
     def create_custom_field(self, form: CustomFieldForm) -> None:

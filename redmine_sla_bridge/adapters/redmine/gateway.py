@@ -1,8 +1,9 @@
 """The one place the bridge talks to Redmine's REST API (through python-redmine).
 
 Callers get plain dicts shaped like Redmine's JSON, and two kinds of failure:
-`RedmineUnavailable` (try again later: connection refused, timeout, 5xx) and
-`RedmineRejected` (the request itself is wrong: 4xx; retrying will not help).
+`RedmineUnavailable` (try again later: connection refused, timeout, 5xx, 408, 429, and
+a bad API key) and `RedmineRejected` (the request itself is wrong: other 4xx; retrying
+will not help).
 """
 
 from __future__ import annotations
@@ -13,27 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import requests
-from redminelib import Redmine, exceptions as rex
+from redminelib import Redmine
+from redminelib import exceptions as rex
 
 from redmine_sla_bridge.adapters.redmine.engine import BridgeEngine
+from redmine_sla_bridge.domain.ports import RedmineError, RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.telemetry import metrics
 
-
-class RedmineError(Exception):
-    pass
-
-
-class RedmineUnavailable(RedmineError):
-    """Redmine did not answer usefully; the same call may succeed later."""
-
-
-class RedmineRejected(RedmineError):
-    """Redmine refused the call (4xx); `status` and `detail` say why."""
-
-    def __init__(self, status: int | None, detail: str):
-        self.status = status
-        self.detail = detail
-        super().__init__(f"Redmine refused the call ({status}): {detail}")
+__all__ = ["CallCounter", "RedmineError", "RedmineGateway", "RedmineRejected", "RedmineUnavailable"]
 
 
 _PERMANENT = {
@@ -219,7 +207,8 @@ def _translated(exc: Exception) -> RedmineError:
         return RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__)
     if isinstance(exc, rex.UnknownError):
         status = getattr(exc, "status_code", None)
-        if status is not None and 400 <= status < 500:
+        # 408 Request Timeout and 429 Too Many Requests (a proxy's rate limit) mean "later".
+        if status is not None and 400 <= status < 500 and status not in (408, 429):
             return RedmineRejected(status, str(exc))
     return RedmineUnavailable(f"{type(exc).__name__}: {exc}")
 

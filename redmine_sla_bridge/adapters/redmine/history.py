@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from redmine_sla_bridge.domain.lifecycle.history import (
-    FieldChange, IssueHistory, Note, Role, StatusChange,
+    FieldChange,
+    IssueHistory,
+    Note,
+    Role,
+    StatusChange,
 )
 
 # Redmine's mail handler files unknown senders' mail as the built-in anonymous user; its

@@ -7,22 +7,9 @@ from typing import Any
 
 from redmine_sla_bridge.adapters.redmine.history import parse_time
 from redmine_sla_bridge.domain.intake.request import Contact, IntakeRequest, Organization
+from redmine_sla_bridge.domain.processing.field_values import PATH_TO_FIELD, fields_from_request
 
-# request path -> bridge field key (see adapters.redmine.fields)
-PATH_TO_FIELD: Mapping[str, str] = {
-    "contact.name": "contact_name",
-    "contact.email": "contact_email",
-    "contact.phone": "contact_phone",
-    "contact.position": "contact_position",
-    "organization.name": "organization",
-    "organization.inn": "inn",
-    "product": "product",
-    "version": "product_version",
-    "type": "request_type",
-    "impact": "impact",
-    "contract_number": "contract_number",
-}
-
+__all__ = ["PATH_TO_FIELD", "fields_from_request", "request_from_issue"]
 
 def request_from_issue(issue: Mapping[str, Any], values: Mapping[str, str | None]) -> IntakeRequest:
     """The request as it stands on the issue: its fields, subject, text and creation time.
@@ -44,13 +31,3 @@ def request_from_issue(issue: Mapping[str, Any], values: Mapping[str, str | None
         impact=get("impact"),
         contract_number=get("contract_number"),
     )
-
-
-def fields_from_request(request: IntakeRequest, paths=PATH_TO_FIELD) -> dict[str, str]:
-    """Custom field values for the given request paths that have a value."""
-    out = {}
-    for path in paths:
-        value = request.get(path)
-        if value is not None:
-            out[PATH_TO_FIELD[path]] = value
-    return out

@@ -113,7 +113,8 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
         trackers = tuple(t["id"] for t in current.get("trackers") or ())
         missing_trackers = [t for t in target.tracker_ids if t not in trackers]
         if missing_trackers:
-            names = [n for i, n in zip(target.tracker_ids, target.tracker_names) if i in missing_trackers]
+            names = [n for i, n in zip(target.tracker_ids, target.tracker_names, strict=True)
+                     if i in missing_trackers]
             changes.append("enable for trackers " + ", ".join(names))
         if not current.get("is_filter"):
             changes.append("use as a filter")
@@ -123,7 +124,8 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
         if not keep_for_all and target.project_ids:
             missing_projects = [p for p in target.project_ids if p not in keep_projects]
             if missing_projects:
-                names = [n for i, n in zip(target.project_ids, target.project_names) if i in missing_projects]
+                names = [n for i, n in zip(target.project_ids, target.project_names, strict=True)
+                         if i in missing_projects]
                 changes.append("enable in projects " + ", ".join(names))
         elif not keep_for_all and for_all:
             changes.append("enable for all projects")

@@ -10,30 +10,31 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Callable
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
+from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import enqueue_issue
+from redmine_sla_bridge.service.intake_api import submit_request
 from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
 
-def _secret(value) -> str | None:
-    return value.get_secret_value() if value is not None else None
-
-
-def create_app(rt, on_enqueue=None) -> Flask:
-    """Build the app around a Runtime (see `service.runtime`). `on_enqueue` is called
-    after an event is stored (serve wakes the inbox drainer with it)."""
+def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flask:
+    """Build the app around a bridge (see `redmine_sla_bridge.bootstrap`). `on_enqueue`
+    is called after an event is stored (serve wakes the inbox drainer with it)."""
     app = Flask("redmine_sla_bridge")
-    config = rt.config
-    app.config["MAX_CONTENT_LENGTH"] = config.webhooks.max_body_bytes
+    settings = rt.settings
+    max_body = settings.max_body_bytes
+    app.config["MAX_CONTENT_LENGTH"] = max_body
     app.extensions["bridge_runtime"] = rt
-    secret = _secret(config.webhooks.secret)
-    token = _secret(config.webhooks.token)
+    secret = settings.webhook_secret
+    token = settings.webhook_token
 
     def error(status: int, message: str, **extra) -> tuple[Response, int]:
         return jsonify({"error": message, **extra}), status
@@ -49,7 +50,7 @@ def create_app(rt, on_enqueue=None) -> Flask:
         return error(503, "the bridge could not store the request; retry later")
 
     def json_body_required():
-        if request.content_length is not None and request.content_length > config.webhooks.max_body_bytes:
+        if request.content_length is not None and request.content_length > max_body:
             return error(413, "body too large")
         if request.mimetype != "application/json":
             return error(415, "expected Content-Type: application/json")
@@ -79,14 +80,11 @@ def create_app(rt, on_enqueue=None) -> Flask:
 
     @app.post("/api/v1/requests")
     def intake_request():
-        from redmine_sla_bridge.adapters.redmine.gateway import RedmineRejected, RedmineUnavailable
-        from redmine_sla_bridge.service.intake_api import submit_request
-
-        api = config.intake_api
+        api = settings.intake_api
         if api is None:
             return error(404, "the intake API is not enabled (config: intake_api)")
         presented = request.headers.get("Authorization", "")
-        expected = "Bearer " + api.token.get_secret_value()
+        expected = "Bearer " + api.token
         if not hmac.compare_digest(presented.encode(), expected.encode()):
             return error(401, "missing or wrong bearer token")
         problem = json_body_required()
@@ -124,7 +122,7 @@ def create_app(rt, on_enqueue=None) -> Flask:
         except Exception as exc:  # noqa: BLE001
             checks["store"] = f"error: {type(exc).__name__}"
         try:
-            rt.gateway.current_user()
+            rt.redmine.ping()
             checks["redmine"] = "ok"
         except Exception as exc:  # noqa: BLE001
             checks["redmine"] = f"error: {type(exc).__name__}"

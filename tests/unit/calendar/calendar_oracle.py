@@ -16,7 +16,7 @@ import holidays
 
 from redmine_sla_bridge.domain.calendar import RU_SHORT_DAYS, CalendarSpec
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 Minute = int  # minutes since the Unix epoch
 Pauses = list[tuple[Minute, Minute]]
 

@@ -19,7 +19,7 @@ from redmine_sla_bridge.domain.calendar import (
 
 MSK = ZoneInfo("Europe/Moscow")
 BER = ZoneInfo("Europe/Berlin")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 H = 60  # minutes
 
 moscow = build_schedule(MOSCOW)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from redmine_sla_bridge.domain.calendar import WorkingDays, WorkingMinutes, build_schedule
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 FIRST = minute_of(dt.datetime(2024, 1, 1, tzinfo=UTC))
 LAST = minute_of(dt.datetime(2027, 12, 31, tzinfo=UTC))
 DAY = 24 * 60

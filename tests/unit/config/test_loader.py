@@ -8,7 +8,6 @@ import pytest
 
 from redmine_sla_bridge.config.loader import ConfigError, load_config
 
-
 MINIMAL_POLICY = """\
 calendars:
   office:
@@ -152,8 +151,9 @@ def test_a_policy_naming_an_undefined_calendar_is_refused(tmp_path):
 
 
 def test_check_config_warns_about_years_without_official_data(tmp_path):
-    from redmine_sla_bridge.config.loader import load_config as load
     import datetime as dt
+
+    from redmine_sla_bridge.config.loader import load_config as load
 
     config = load(_write(tmp_path, "redmine: {url: http://r, api_key: k}\n"), env={})
     assert config.warnings(dt.date(2026, 5, 1)) == []

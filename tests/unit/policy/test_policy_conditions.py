@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from policy_testkit import TODAY, customer, demo, lic
+
 from redmine_sla_bridge.config.policy import ConditionSpec
 from redmine_sla_bridge.domain.policy import CustomerFacts
 
@@ -124,7 +124,8 @@ def test_bad_condition_is_rejected(when):
 
 
 def test_every_condition_explains_itself():
-    text = "all: [{partner: false}, {not: {in_demo: {once_per_days: 365}}}, {any: [{license_active: [premium]}, {purchased_within_days: 30}]}]"
+    text = ("all: [{partner: false}, {not: {in_demo: {once_per_days: 365}}}, "
+            "{any: [{license_active: [premium]}, {purchased_within_days: 30}]}]")
     described = ConditionSpec.model_validate(yaml.safe_load(text)).to_domain().describe()
     assert described == (
         "all(partner: false; not(in_demo: true (once per 365 days)); "

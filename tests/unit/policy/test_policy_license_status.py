@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from policy_testkit import TODAY, customer, lic
+
 from redmine_sla_bridge.domain.policy import (
     LicenseStatus,
     LicenseStatusRules,

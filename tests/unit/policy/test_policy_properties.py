@@ -6,8 +6,8 @@ import datetime as dt
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from policy_testkit import TODAY, policy_from_yaml
+
 from redmine_sla_bridge.domain.policy import (
     Customer,
     DemoPeriod,
@@ -58,12 +58,12 @@ def customers(draw):
     )
 
 
-@given(customers(), licenses(), st.sampled_from(PRODUCTS[2:] + [None]))
+@given(customers(), licenses(), st.sampled_from([*PRODUCTS[2:], None]))
 def test_another_license_never_makes_the_status_worse(who, extra, product):
     rules = LicenseStatusRules(expiring_days=30)
     before = license_status(who, TODAY, rules, product)
     after = license_status(
-        Customer(who.inn, who.name, who.partner, who.licenses + (extra,), who.demos),
+        Customer(who.inn, who.name, who.partner, (*who.licenses, extra), who.demos),
         TODAY,
         rules,
         product,

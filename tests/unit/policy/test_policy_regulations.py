@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from policy_testkit import TODAY, customer, demo, lic, policy_from_yaml
+
 from redmine_sla_bridge.domain.calendar.duration import WorkingDays, WorkingMinutes
 from redmine_sla_bridge.domain.policy import (
     ContractTerms,

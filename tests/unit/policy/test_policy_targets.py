@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from policy_testkit import TODAY, RecordingSchedule, WallClock, customer, lic, policy_from_yaml
+
 from redmine_sla_bridge.domain.calendar.duration import WorkingDays, WorkingMinutes
 from redmine_sla_bridge.domain.policy import (
     ContractTerms,
@@ -14,8 +14,8 @@ from redmine_sla_bridge.domain.policy import (
     Target,
     TargetKind,
     UnknownCalendarError,
-    decide,
     deadlines,
+    decide,
     format_duration,
 )
 
@@ -161,7 +161,7 @@ def test_deadline_on_24x7_and_unlimited():
 
 def test_missing_calendar_is_named():
     decision = decide(GOLD, RequestFacts(impact="P1", request_type=None), POLICY, START)
-    with pytest.raises(UnknownCalendarError, match="'office'.*24x7"):
+    with pytest.raises(UnknownCalendarError, match=r"'office'.*24x7"):
         deadlines(decision, START, {"24x7": WallClock()})
 
 

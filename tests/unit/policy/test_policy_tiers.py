@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from policy_testkit import TODAY, customer, lic, policy_from_yaml
+
 from redmine_sla_bridge.adapters.customers import load_customer_file
 from redmine_sla_bridge.domain.policy import (
     ALWAYS,

@@ -1,0 +1,219 @@
+"""Issues as the core sees them: Redmine JSON in as snapshots, plans out as calls.
+
+The Redmine side of the service layer's `IssueRepository` port. Reading an issue is
+one GET with journals; applying an update is one PUT, plus one per further note (a
+Redmine journal is private or public as a whole), one POST per watcher and per time
+entry. Names in an update (statuses, priorities, members) become ids here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog
+from redmine_sla_bridge.adapters.redmine.fields import FieldMap
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+from redmine_sla_bridge.adapters.redmine.history import build_history, parse_time
+from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
+from redmine_sla_bridge.domain.intake.request import Organization
+from redmine_sla_bridge.domain.ports import NotManageable
+from redmine_sla_bridge.domain.processing.snapshot import (
+    IssueSnapshot,
+    ListedIssue,
+    LoggedTime,
+    Member,
+)
+from redmine_sla_bridge.domain.processing.update import IssueUpdate, NewIssue
+
+log = logging.getLogger(__name__)
+
+EARLIER_REQUESTS = 5
+"""How many of a contact's earlier issues ID-6 looks at (newest first)."""
+
+
+class RedmineIssues:
+    def __init__(self, gateway: RedmineGateway, catalog: RedmineCatalog) -> None:
+        self.gateway = gateway
+        self.catalog = catalog
+        # Custom field ids are global in Redmine, so any issue that resolves the bridge's
+        # fields gives the map every later write uses.
+        self._fields: FieldMap | None = None
+
+    # -- reads ------------------------------------------------------------------------
+
+    def load(self, issue_id: int) -> IssueSnapshot | None:
+        """The issue with its journals; None when it is outside the configured scope."""
+        issue = self.gateway.issue(issue_id, journals=True)
+        if not self.catalog.in_scope(issue):
+            return None
+        try:
+            fields = self._resolve(issue)
+        except KeyError as exc:
+            raise NotManageable(
+                f"{exc.args[0]}; or enable them for project {issue['project'].get('name')!r} "
+                f"and tracker {issue['tracker'].get('name')!r}"
+            ) from None
+        facts = self.catalog.facts
+        history = build_history(issue, bridge_user_id=facts.bridge_user_id,
+                                status_names=facts.status_names,
+                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs})
+        values = fields.values_of(issue)
+        assignee = issue.get("assigned_to") or None
+        return IssueSnapshot(
+            issue_id=int(issue["id"]),
+            project_id=int(issue["project"]["id"]),
+            status=issue["status"]["name"],
+            closed=issue["status"]["id"] in facts.closed_status_ids,
+            values=values,
+            history=history,
+            request=request_from_issue(issue, values),
+            assignee=Member(int(assignee["id"]), assignee.get("name", "")) if assignee else None,
+            priority=(issue.get("priority") or {}).get("name"),
+            priority_order=self.catalog.priority_order,
+            start_date=issue.get("start_date"),
+            due_date=issue.get("due_date"),
+        )
+
+    def earlier_requests(self, issue_id: int, email: str) -> tuple[Organization, ...]:
+        """The organization data of the contact's requests filed before this one."""
+        fields = self._field_map()
+        if "contact_email" not in fields:
+            return ()
+        found = self.gateway.find_issues(**{
+            f"cf_{fields.id('contact_email')}": email, "status_id": "*", "sort": "id:desc",
+            "limit": EARLIER_REQUESTS})
+        out = []
+        for issue in found:
+            if int(issue["id"]) >= issue_id:
+                continue
+            values = fields.values_of(issue)
+            out.append(Organization(values.get("organization"), values.get("inn")))
+        return tuple(out)
+
+    def time_entries(self, issue_id: int) -> tuple[LoggedTime, ...]:
+        return tuple(LoggedTime(int(e["user"]["id"]), e["spent_on"], float(e["hours"]))
+                     for e in self.gateway.time_entries(issue_id))
+
+    def open_issues(self) -> Iterator[ListedIssue | None]:
+        """Every open issue of the scope, a page at a time; None for a listed issue the
+        bridge does not manage (other tracker, fields not enabled: the event path says
+        why), so the caller can count what it saw."""
+        filters = {"status_id": "open", "sort": "id", **self.catalog.scope_filters()}
+        order = self.catalog.priority_order
+        for issue in self.gateway.iter_issues(page_size=100, **filters):
+            if not self.catalog.in_scope(issue):
+                yield None
+                continue
+            try:
+                fields = self._resolve(issue)
+            except KeyError:
+                yield None
+                continue
+            values = fields.values_of(issue)
+            yield ListedIssue(
+                issue_id=int(issue["id"]),
+                project_id=int(issue["project"]["id"]),
+                status=issue["status"]["name"],
+                created_at=parse_time(issue["created_on"]),
+                values=values,
+                request=request_from_issue(issue, values),
+                priority=(issue.get("priority") or {}).get("name"),
+                priority_order=order,
+            )
+
+    def updated_since(self, cursor: str, *, offset: int, limit: int) -> list[tuple[int, str]]:
+        """(id, updated_on) of issues of the scope updated at or after `cursor`, oldest
+        first (any status)."""
+        page = self.gateway.find_issues(
+            updated_on=f">={cursor}", status_id="*", sort="updated_on,id", limit=limit,
+            offset=offset, **self.catalog.scope_filters())
+        return [(int(i["id"]), i["updated_on"]) for i in page]
+
+    def ping(self) -> None:
+        self.gateway.current_user()
+
+    # -- writes -----------------------------------------------------------------------
+
+    def create(self, new: NewIssue) -> int:
+        project, fields = self.catalog.project_fields(new.project)
+        self._fields = self._fields or fields
+        create: dict[str, Any] = {
+            "project_id": project["id"],
+            "tracker_id": self.catalog.tracker_id(new.tracker),
+            "subject": new.subject,
+            "description": new.description,
+            "custom_fields": fields.payload(new.fields),
+        }
+        if new.due_date is not None:
+            create["due_date"] = new.due_date
+        if new.priority is not None and new.priority in self.catalog.facts.priority_ids:
+            create["priority_id"] = self.catalog.facts.priority_ids[new.priority]
+        return int(self.gateway.create_issue(**create)["id"])
+
+    def apply(self, update: IssueUpdate) -> None:
+        issue_id = update.issue_id
+        payload: dict[str, Any] = {}
+        if update.fields:
+            payload["custom_fields"] = self._field_map().payload(update.fields)
+        if update.status is not None:
+            payload["status_id"] = self.catalog.status_id(update.status)
+        if update.due_date is not None:
+            payload["due_date"] = update.due_date
+        if update.priority is not None:
+            payload["priority_id"] = self.catalog.priority_id(update.priority)
+        people = self._people(update)
+        if update.assign_to is not None:
+            if update.assign_to in people:
+                payload["assigned_to_id"] = people[update.assign_to]
+            else:
+                log.warning("escalation assignee is not a member of the project",
+                            extra={"issue_id": issue_id, "assignee": update.assign_to})
+        notes = list(update.notes)
+        if notes:
+            first = notes.pop(0)
+            payload["notes"] = first.text
+            if first.private:
+                payload["private_notes"] = True
+        if payload:
+            self.gateway.update_issue(issue_id, **payload)
+        for note in notes:
+            extra: dict[str, Any] = {"notes": note.text}
+            if note.private:
+                extra["private_notes"] = True
+            self.gateway.update_issue(issue_id, **extra)
+        for name in update.watchers:
+            if name in people:
+                self.gateway.add_watcher(issue_id, people[name])
+            else:
+                log.warning("escalation watcher is not a member of the project",
+                            extra={"issue_id": issue_id, "watcher": name})
+        for entry in update.time_entries:
+            self.gateway.create_time_entry(
+                issue_id=issue_id, user_id=entry.user_id, spent_on=entry.spent_on,
+                hours=entry.hours, activity_id=self.catalog.activity_id(entry.activity),
+                comments=entry.comments)
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def _resolve(self, issue: Mapping[str, Any]) -> FieldMap:
+        fields = FieldMap.resolve(self.catalog.specs, issue.get("custom_fields") or ())
+        self._fields = fields
+        return fields
+
+    def _field_map(self) -> FieldMap:
+        if self._fields is None:
+            raise RuntimeError("no issue read yet: the bridge's field ids are unknown")
+        return self._fields
+
+    def _people(self, update: IssueUpdate) -> dict[str, int]:
+        """Names of the project's members (users and groups) as Redmine shows them."""
+        if not (update.assign_to or update.watchers) or update.project_id is None:
+            return {}
+        out = {}
+        for membership in self.gateway.memberships(update.project_id):
+            who = membership.get("user") or membership.get("group")
+            if who:
+                out[who["name"]] = who["id"]
+        return out

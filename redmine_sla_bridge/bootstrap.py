@@ -1,0 +1,187 @@
+"""The composition root: the one place that turns a loaded config into a running bridge.
+
+The CLI, every `serve` worker, the demo, the benchmarks and the fault tests build the
+bridge here, so they all run the same objects. Errors are raised (`BootstrapError`, a
+message for the admin), never turned into an exit: only the command line decides how a
+process ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from redmine_sla_bridge.adapters.customers import CustomerDirectoryError, load_customer_file
+from redmine_sla_bridge.adapters.notify import build_notifier
+from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog, Scope
+from redmine_sla_bridge.adapters.redmine.fields import specs_for_config
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+from redmine_sla_bridge.adapters.redmine.issues import RedmineIssues
+from redmine_sla_bridge.adapters.store import Store
+from redmine_sla_bridge.config.calendars import build_schedules
+from redmine_sla_bridge.config.loader import ConfigError, load_config
+from redmine_sla_bridge.config.model import BridgeConfig
+from redmine_sla_bridge.config.types import parse_duration
+from redmine_sla_bridge.domain.lifecycle.clock import ClockRules, SlaState
+from redmine_sla_bridge.domain.notices import NoticeTexts
+from redmine_sla_bridge.domain.policy import CustomerSource
+from redmine_sla_bridge.domain.processing import (
+    DevelopmentRule,
+    EscalationAction,
+    ProcessingRules,
+    TimeAccounting,
+)
+from redmine_sla_bridge.domain.request_decision import Rules
+from redmine_sla_bridge.service.bridge import Bridge, Clock, utcnow
+from redmine_sla_bridge.service.ports import Notifier, StorePort
+from redmine_sla_bridge.service.settings import IntakeApiSettings, Settings
+
+__all__ = ["BootstrapError", "Bridge", "bootstrap", "decision_rules", "load", "processing_rules"]
+
+log = logging.getLogger("redmine_sla_bridge")
+
+
+class BootstrapError(Exception):
+    """The bridge cannot be built as configured; the message says what to fix."""
+
+
+class _NoCustomers:
+    def get(self, inn: str) -> None:
+        return None
+
+
+def load(path: str | Path) -> BridgeConfig:
+    """Load and validate a config file (raises `ConfigError`, which renders every error)."""
+    return load_config(path)
+
+
+def config_warnings(config: BridgeConfig, today: dt.date | None = None) -> list[str]:
+    return config.warnings(today or dt.date.today())
+
+
+def customers_of(config: BridgeConfig, override: Path | None = None) -> CustomerSource:
+    path = override
+    if path is None and config.policy.customers is not None:
+        path = config.policy.customers.path(config.base_dir)
+    if path is None:
+        return _NoCustomers()
+    try:
+        return load_customer_file(path, config.policy.known_license_kinds())
+    except (CustomerDirectoryError, OSError) as exc:
+        raise BootstrapError(f"policy.customers: {exc}") from exc
+
+
+def decision_rules(config: BridgeConfig, customers: Path | None = None) -> Rules:
+    """The pure decision inputs of a config: what `simulate` needs, no Redmine."""
+    schedules = build_schedules(config.calendars, config.policy.calendar)
+    return Rules(
+        intake=config.intake.to_domain(config.language),
+        policy=config.policy.to_domain(),
+        customers=customers_of(config, customers),
+        schedules=schedules,
+        timezone=schedules[config.policy.calendar].zone.key,
+    )
+
+
+def processing_rules(config: BridgeConfig, customers: Path | None = None) -> ProcessingRules:
+    lifecycle, statuses = config.lifecycle, config.statuses
+    escalation: dict[SlaState, EscalationAction] = {}
+    for state, action in ((SlaState.AT_RISK, lifecycle.escalation.at_risk),
+                          (SlaState.BREACHED, lifecycle.escalation.breached)):
+        if action is not None:
+            escalation[state] = EscalationAction(
+                private_note=action.private_note, add_watchers=tuple(action.add_watchers),
+                assign_to=action.assign_to, raise_priority=action.raise_priority)
+    development = None
+    if lifecycle.development is not None:
+        dev = lifecycle.development
+        term = parse_duration(dev.expected_term)
+        assert term is not None  # the config refuses an unlimited term
+        development = DevelopmentRule(frozenset(dev.statuses), frozenset(dev.assignees), term,
+                                      dev.calendar or config.policy.calendar)
+    accounting = lifecycle.time_accounting
+    return ProcessingRules(
+        decision=decision_rules(config, customers),
+        clock=ClockRules(pause_statuses=frozenset(statuses.paused),
+                         done_statuses=frozenset(statuses.done),
+                         at_risk_share=config.sla.at_risk_share),
+        texts=NoticeTexts(config.language, config.notices.templates.get(config.language, {})),
+        rejected_status=statuses.rejected,
+        reopened_status=statuses.reopened,
+        escalation=escalation,
+        development=development,
+        auto_close=lifecycle.auto_close_rules(),
+        replies=lifecycle.reply_rules(),
+        time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
+                         if accounting is not None else None),
+        entitlements=config.entitlements.to_domain(),
+    )
+
+
+def settings_of(config: BridgeConfig) -> Settings:
+    def secret(value: Any) -> str | None:
+        return value.get_secret_value() if value is not None else None
+
+    api = config.intake_api
+    return Settings(
+        language=config.language,
+        polling_enabled=config.polling.enabled,
+        poll_interval_seconds=config.polling.interval_seconds,
+        initial_lookback=config.polling.initial_lookback,
+        sweep_interval_seconds=config.lifecycle.sweep_interval_seconds,
+        webhook_secret=secret(config.webhooks.secret),
+        webhook_token=secret(config.webhooks.token),
+        max_body_bytes=config.webhooks.max_body_bytes,
+        intake_api=(IntakeApiSettings(api.token.get_secret_value(), api.project, api.tracker)
+                    if api is not None else None),
+        store_url=config.store.url,
+    )
+
+
+def open_store(config: BridgeConfig) -> Store:
+    try:
+        return Store.from_url(config.store.url, base_dir=config.base_dir,
+                              synchronous=config.store.sqlite_synchronous)
+    except OSError as exc:
+        raise BootstrapError(f"store.url: {exc}") from exc
+
+
+def redmine_issues(config: BridgeConfig, gateway: RedmineGateway | None = None) -> RedmineIssues:
+    gateway = gateway or RedmineGateway.from_config(config.redmine)
+    projects = None if config.scope.projects == "all" else tuple(config.scope.projects)
+    scope = Scope(trackers=tuple(config.scope.trackers), projects=projects)
+    return RedmineIssues(gateway, RedmineCatalog(gateway, specs_for_config(config), scope))
+
+
+_DEFAULT: Any = object()
+
+
+def bootstrap(config: BridgeConfig, *, gateway: RedmineGateway | None = None,
+              store: StorePort | None = None, notifier: Notifier | None = _DEFAULT,
+              clock: Clock = utcnow, customers: Path | None = None) -> Bridge:
+    """The bridge of a loaded config. `store` defaults to the config's; `notifier` to
+    the config's email (pass None for none); the others are for tests and tools."""
+    rules = processing_rules(config, customers)
+    if store is None:
+        store = open_store(config)
+    if notifier is _DEFAULT:
+        if not isinstance(store, Store):
+            raise BootstrapError("email notices need the bridge's own store; pass `notifier`")
+        notifier = build_notifier(config.notify, store)
+    return Bridge(settings=settings_of(config), rules=rules,
+                  redmine=redmine_issues(config, gateway), store=store, notifier=notifier,
+                  clock=clock)
+
+
+def bootstrap_file(path: str | Path, **kwargs: Any) -> Bridge:
+    """Load, warn once, build: raises `ConfigError` or `BootstrapError`."""
+    config = load(path)
+    for warning in config_warnings(config):
+        log.warning(warning)
+    return bootstrap(config, **kwargs)
+
+
+__all__ += ["ConfigError", "bootstrap_file", "config_warnings", "customers_of", "open_store",
+            "redmine_issues", "settings_of"]

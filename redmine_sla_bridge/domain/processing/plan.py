@@ -1,0 +1,464 @@
+"""Decide what one issue needs, from its snapshot, the rules and "now".
+
+Everything is recomputed from the issue and its journals (Redmine is the system of
+record), so planning the same snapshot twice gives the same update, and applying an
+update changes the snapshot so that the next plan is empty: that is what makes
+repeated deliveries, polling overlaps and crash recovery harmless.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from redmine_sla_bridge.domain.intake.gate import rejection_note
+from redmine_sla_bridge.domain.intake.request import IntakeRequest
+from redmine_sla_bridge.domain.lifecycle.clock import (
+    STATE_RANK,
+    ClockReading,
+    OpenTarget,
+    SlaState,
+    read_clock,
+    time_driven_state,
+)
+from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
+from redmine_sla_bridge.domain.lifecycle.history import Note as HistoryNote
+from redmine_sla_bridge.domain.lifecycle.rules import (
+    auto_close_due,
+    development_handover,
+    reply_decision,
+)
+from redmine_sla_bridge.domain.notices import acknowledgement, describe_duration, format_due
+from redmine_sla_bridge.domain.policy import TargetKind
+from redmine_sla_bridge.domain.processing.escalation import EscalationPlan, escalation, open_target
+from redmine_sla_bridge.domain.processing.field_values import (
+    fields_from_request,
+    parse_field_time,
+    sla_values,
+)
+from redmine_sla_bridge.domain.processing.rules import ProcessingRules
+from redmine_sla_bridge.domain.processing.snapshot import IssueSnapshot, ListedIssue
+from redmine_sla_bridge.domain.processing.update import (
+    ContactLookup,
+    IssueUpdate,
+    Mail,
+    NewTimeEntry,
+    Note,
+    TimeEntriesLookup,
+)
+from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
+
+
+def plan(snapshot: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
+    """What an event on this issue changes. An update with `needs` asks for one more
+    fact: plan again with it in the snapshot."""
+    if snapshot.values.get("sla_state") is None:
+        return _intake(snapshot, rules, now)
+    return _track(snapshot, rules, now)
+
+
+def effect_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, ...]:
+    """The once-only effects this issue could have: the caller puts those already done
+    into `snapshot.remembered` before planning."""
+    keys: list[str] = []
+    if rules.time_accounting is not None:
+        keys += [_time_key(snapshot, n) for n in snapshot.history.public_notes(Role.SUPPORT)]
+    handover = _handover(snapshot, rules)
+    if handover is not None:
+        keys.append(_development_key(snapshot, handover))
+    return tuple(keys)
+
+
+# -- a request the bridge has not accepted yet ---------------------------------------
+
+def _intake(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
+    history = snap.history
+    replies: tuple[HistoryNote, ...] = ()
+    if not snap.closed and history.bridge_spoke_last():
+        # The bridge refused it and nobody has touched it since, yet it is not in the
+        # rejected status: Redmine's workflow dropped the status change. Refusing it
+        # again on every event would spam the customer.
+        return IssueUpdate(snap.issue_id, "unchanged", "refused; status change not applied",
+                           warnings=("refused request is not in the rejected status: check that "
+                                     f"the bridge's role may move issues to {rules.rejected_status!r}",))
+    if snap.closed:
+        if snap.status != rules.rejected_status:
+            return IssueUpdate(snap.issue_id, "skipped", "closed before the bridge saw it")
+        replies = _requester_replies_since_bridge(history)
+        if not replies:
+            return IssueUpdate(snap.issue_id, "unchanged", "rejected; waiting for the requester")
+    request = snap.request
+    if replies:
+        # The requester answered the rejection: their reply may carry the missing
+        # data as labelled lines ("ИНН: ..."), read like the original description.
+        extra = "\n".join(n.text for n in replies)
+        request = dataclasses.replace(request, description=(request.description or "") + "\n" + extra)
+    decision = decide_request(request, rules.decision, received_at=history.created_at)
+    if not decision.accepted:
+        retried = _as_known_contact(snap, request, decision, rules)
+        if isinstance(retried, ContactLookup):
+            return IssueUpdate(snap.issue_id, "pending", needs=retried)
+        decision = retried
+    if decision.accepted:
+        return _accept(snap, decision, rules, now, reopen=snap.closed)
+    return _reject(snap, decision, rules)
+
+
+def _requester_replies_since_bridge(history: IssueHistory) -> tuple[HistoryNote, ...]:
+    # Journal ids order journals written within the same second.
+    last_bridge = max((n.journal_id or 0 for n in history.notes if n.role is Role.BRIDGE), default=0)
+    return tuple(n for n in history.public_notes(Role.REQUESTER) if (n.journal_id or 0) > last_bridge)
+
+
+def _as_known_contact(snap: IssueSnapshot, request: IntakeRequest, decision: RequestDecision,
+                      rules: ProcessingRules) -> RequestDecision | ContactLookup:
+    """ID-6: organization data is demanded on the first request only. When that is all
+    that is missing, the contact's earlier request lends its data (looked up only in
+    this case)."""
+    first_only = set(rules.decision.intake.first_request_only)
+    if not first_only:
+        return decision
+    if any(r.code != "missing_field" or r.field not in first_only for r in decision.intake.reasons):
+        return decision
+    email = decision.intake.normalized.contact.email
+    if not email:
+        return decision
+    if snap.earlier_requests is None:
+        return ContactLookup(email)
+    if not snap.earlier_requests:
+        return decision
+    known = snap.earlier_requests[0]
+    for path, value in (("organization.name", known.name), ("organization.inn", known.inn)):
+        if request.get(path) is None and value:
+            request = request.with_value(path, value)
+    return decide_request(request, rules.decision, received_at=snap.history.created_at,
+                          known_contact=True)
+
+
+def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules) -> IssueUpdate:
+    texts = rules.texts
+    found = fields_from_request(decision.intake.normalized, decision.intake.found_in_description)
+    note = rejection_note(decision.intake, rules.decision.intake)
+    subject = texts.get("rejected.subject", number=texts.number(snap.issue_id))
+    return IssueUpdate(
+        snap.issue_id, "rejected", ", ".join(decision.intake.codes), decision,
+        fields=found,
+        status=None if snap.closed else rules.rejected_status,
+        notes=(Note(note), *_flags(decision)),
+        mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject, note),
+    )
+
+
+def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
+            now: dt.datetime, *, reopen: bool) -> IssueUpdate:
+    texts, zone = rules.texts, ZoneInfo(rules.timezone)
+    reading = _read(snap, decision, rules, now, acknowledged_at=now)
+    desired = {**fields_from_request(decision.intake.normalized),
+               **sla_values(decision, snap.history, reading, zone)}
+    note = acknowledgement_note(decision, rules, snap.issue_id)
+    redmine_priority = decision.policy.redmine_priority
+    subject = texts.get("ack.subject", number=texts.number(snap.issue_id))
+    return IssueUpdate(
+        snap.issue_id, "accepted", f"{decision.policy.tier}/{decision.policy.priority}", decision,
+        fields=_changed(snap, desired),
+        status=rules.reopened_status if reopen else None,
+        due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
+        priority=redmine_priority if redmine_priority in snap.priority_order else None,
+        notes=(Note(note), *_flags(decision)),
+        mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
+    )
+
+
+def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issue_id: int) -> str:
+    """BA-4/BA-6: number, priority and deadlines; AR-9: what the customer may use."""
+    entitlements = rules.entitlements.of(decision.customer, decision.policy.tier,
+                                         decision.start.date(), decision.intake.normalized.product)
+    return acknowledgement(
+        rules.texts, issue_id=issue_id, priority=decision.policy.priority, tier=decision.policy.tier,
+        deadlines={k.value: v for k, v in decision.deadlines.items()}, timezone=rules.timezone,
+        entitlements=entitlements)
+
+
+def _flags(decision: RequestDecision) -> tuple[Note, ...]:
+    """Rudeness and ignored values are for a human: a private note, never a refusal."""
+    flags = decision.intake.flags
+    if not flags:
+        return ()
+    return (Note("\n".join(f"* {f.message}" for f in flags), private=True),)
+
+
+# -- an accepted request: keep its SLA fields true -----------------------------------
+
+def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
+    decision = decide_request(snap.request, rules.decision, received_at=snap.history.created_at,
+                              known_contact=True)
+    replied = _customer_reply(snap, decision, rules)
+    if replied is not None:
+        return replied
+    accounting = _account_time(snap, rules)
+    if isinstance(accounting, TimeEntriesLookup):
+        return IssueUpdate(snap.issue_id, "pending", needs=accounting)
+    entries, accounted = accounting
+    zone = ZoneInfo(rules.timezone)
+    reading = _read(snap, decision, rules, now, acknowledged_at=_acknowledged_at(snap.history))
+    changes = _changed(snap, sla_values(decision, snap.history, reading, zone))
+    escalated, due_date = EscalationPlan(), None
+    new_state = None
+    if changes:
+        due_date = _due_date(snap, reading.due(TargetKind.RESOLUTION), zone)
+        new_state = _worse_state(snap, reading)
+        if new_state is not None:
+            escalated = _escalate_on_event(snap, reading, decision, rules, now, new_state)
+    development = _development(snap, rules, now)
+    notes = tuple(n for n in (escalated.note, development[0] if development else None) if n)
+    if not changes and development is None:
+        return IssueUpdate(snap.issue_id, "unchanged", str(reading.state), decision,
+                           time_entries=entries, remember=accounted)
+    detail = ", ".join(f"{k}={v}" for k, v in changes.items())
+    remember = accounted
+    if development is not None:
+        detail = (detail + "; " if detail else "") + "development term posted"
+        remember = (*accounted, development[1])
+    return IssueUpdate(
+        snap.issue_id, "updated", detail, decision, fields=changes, due_date=due_date,
+        priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
+        notes=notes, new_state=new_state, warnings=escalated.warnings,
+        project_id=snap.project_id, time_entries=entries, remember=remember)
+
+
+def _worse_state(snap: IssueSnapshot, reading: ClockReading) -> SlaState | None:
+    old, new = snap.values.get("sla_state"), reading.state
+    ranks = {str(k): v for k, v in STATE_RANK.items()}
+    if new not in STATE_RANK or old not in ranks or STATE_RANK[new] <= ranks[old]:
+        return None
+    return new
+
+
+def _escalate_on_event(snap: IssueSnapshot, reading: ClockReading, decision: RequestDecision,
+                       rules: ProcessingRules, now: dt.datetime, state: SlaState) -> EscalationPlan:
+    """An event found the clock worse before the sweep did: the same actions."""
+    pauses = reading.pauses + (((reading.paused_since, now),) if reading.paused_since else ())
+    targets: list[OpenTarget] = []
+    for kind, clock in reading.targets.items():
+        if clock.due is None or clock.met_at is not None:
+            continue
+        target = decision.policy.targets[kind]
+        targets.append(open_target(kind, target, clock.due, decision.start,
+                                   rules.schedules[target.calendar], pauses))
+    return escalation(state, targets, rules, now, current_priority=snap.priority,
+                      priority_order=snap.priority_order)
+
+
+def _customer_reply(snap: IssueSnapshot, decision: RequestDecision,
+                    rules: ProcessingRules) -> IssueUpdate | None:
+    """ID-10 / BA-8: the requester wrote while the issue waited or was closed."""
+    if not rules.replies:
+        return None
+    history, texts = snap.history, rules.texts
+    last_bridge = max((n.journal_id or 0 for n in history.notes
+                       if n.role is Role.BRIDGE and n.public), default=0)
+    reply = reply_decision(history, rules.replies, dict(rules.schedules), last_bridge)
+    if reply is None:
+        return None
+    number = texts.number(snap.issue_id)
+    if not reply.in_time:
+        note = texts.get("reply.too_late", number=number)
+        return IssueUpdate(
+            snap.issue_id, "updated", "reply after the reopen window", decision,
+            notes=(Note(note),),
+            mails=_mail("too-late", snap, decision.intake.normalized.contact.email,
+                        texts.get("closed.subject", number=number), note))
+    notes = (Note(texts.get("reopened.note", number=number)),) if snap.closed else ()
+    return IssueUpdate(snap.issue_id, "reopened" if snap.closed else "resumed",
+                       f"{snap.status} -> {reply.rule.to_status}", decision,
+                       status=reply.rule.to_status, notes=notes)
+
+
+def _handover(snap: IssueSnapshot, rules: ProcessingRules) -> int | None:
+    dev = rules.development
+    if dev is None:
+        return None
+    assignee_journal = None
+    if snap.assignee is not None and snap.assignee.name in dev.assignees:
+        wanted = str(snap.assignee.id)
+        assignee_journal = next(
+            (c.journal_id for c in reversed(snap.history.field_changes)
+             if c.name == "assigned_to_id" and c.new == wanted), None)
+    return development_handover(snap.history, statuses=dev.statuses,
+                                assignee_journal=assignee_journal)
+
+
+def _development(snap: IssueSnapshot, rules: ProcessingRules,
+                 now: dt.datetime) -> tuple[Note, str] | None:
+    """AR-8 / ID-9: tell the customer the expected term once per hand-over. Public,
+    unlike an escalation's private note, so a journal of its own."""
+    handover = _handover(snap, rules)
+    if handover is None or rules.development is None:
+        return None
+    key = _development_key(snap, handover)
+    if key in snap.remembered:
+        return None
+    dev = rules.development
+    due = rules.schedules[dev.calendar].add(now, dev.expected_term)
+    text = rules.texts.get("development.note", due=format_due(due.astimezone(ZoneInfo(rules.timezone))))
+    return Note(text), key
+
+
+def _development_key(snap: IssueSnapshot, handover: int) -> str:
+    return f"development:{snap.issue_id}:{handover}"
+
+
+def _time_key(snap: IssueSnapshot, note: HistoryNote) -> str:
+    return f"time:{snap.issue_id}:{note.journal_id}"
+
+
+def _account_time(snap: IssueSnapshot, rules: ProcessingRules
+                  ) -> tuple[tuple[NewTimeEntry, ...], tuple[str, ...]] | TimeEntriesLookup:
+    """BA-9: every public answer of support is accounted at least the minimum."""
+    accounting = rules.time_accounting
+    if accounting is None:
+        return (), ()
+    answers = snap.history.public_notes(Role.SUPPORT)
+    new = [n for n in answers if _time_key(snap, n) not in snap.remembered]
+    if not new:
+        return (), ()
+    if snap.time_entries is None:
+        return TimeEntriesLookup()
+    zone = ZoneInfo(rules.timezone)
+    logged: dict[tuple[int, str], float] = {}
+    for entry in snap.time_entries:
+        key = (entry.user_id, entry.spent_on)
+        logged[key] = logged.get(key, 0.0) + entry.hours
+    needed: dict[tuple[int, str], float] = {}
+    for note in answers:
+        if note.author_id is None:
+            continue
+        key = (note.author_id, note.at.astimezone(zone).date().isoformat())
+        needed[key] = needed.get(key, 0.0) + accounting.minimum_minutes / 60
+    comment = f"Minimum accounted time for answers ({accounting.minimum_minutes} min each)"
+    entries = []
+    for (user_id, day), hours in needed.items():
+        missing = round(hours - logged.get((user_id, day), 0.0), 2)
+        if missing > 0:
+            entries.append(NewTimeEntry(user_id, day, missing, accounting.activity, comment))
+    return tuple(entries), tuple(_time_key(snap, n) for n in new)
+
+
+# -- the sweep: what the passing of time does ------------------------------------------
+
+def plan_time_step(listed: ListedIssue, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate | None:
+    """A worse SLA state reached by time alone, from the list's field values (no
+    journals): the sweep's cost per issue stays one row of a page."""
+    values = listed.values
+    state = values.get("sla_state")
+    clock = rules.clock
+    if state is None or listed.status in clock.pause_statuses or listed.status in clock.done_statuses:
+        return None
+    current = SlaState(state) if state in set(SlaState) else None
+    if current not in STATE_RANK:
+        return None
+    decision = decide_request(listed.request, rules.decision, received_at=listed.created_at,
+                              known_contact=True)
+    zone = ZoneInfo(rules.timezone)
+    targets = []
+    for kind, key in ((TargetKind.FIRST_RESPONSE, "first_response_due"),
+                      (TargetKind.RESOLUTION, "resolution_due")):
+        target = decision.policy.targets.get(kind)
+        due_text = values.get(key)
+        if target is None or target.duration is None or not due_text:
+            continue
+        if kind is TargetKind.FIRST_RESPONSE and values.get("first_response_at"):
+            continue
+        targets.append(open_target(kind, target, parse_field_time(due_text, zone), decision.start,
+                                   rules.schedules[target.calendar]))
+    new = time_driven_state(targets, now, clock.at_risk_share)
+    if current is None or STATE_RANK[new] <= STATE_RANK[current]:
+        return None
+    escalated = escalation(new, targets, rules, now, current_priority=listed.priority,
+                           priority_order=listed.priority_order)
+    return IssueUpdate(
+        listed.issue_id, "updated", str(new), decision, fields={"sla_state": str(new)},
+        priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
+        notes=(escalated.note,) if escalated.note else (), new_state=new,
+        warnings=escalated.warnings, project_id=listed.project_id)
+
+
+def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate | None:
+    """AR-6 / ID-10 / BA-8: close an issue left idle, with a note saying how to go on."""
+    history = snap.history
+    if history.bridge_spoke_last():
+        # The bridge's closing note is the last word, yet the issue did not move:
+        # Redmine's workflow dropped the status change. Closing again at every sweep
+        # would repeat the note and the email.
+        return IssueUpdate(snap.issue_id, "unchanged", "auto-close did not take", warnings=(
+            "auto-close did not take: check that the bridge's role may close issues",))
+    texts, number = rules.texts, rules.texts.number(snap.issue_id)
+    for rule in rules.auto_close:
+        due = auto_close_due(history, rule, rules.schedules[rule.calendar], now)
+        if due is None or due > now:
+            continue
+        idle = texts.get(f"idle.{rule.idle_since}", after=describe_duration(rules.language, rule.after))
+        note = _closing_note(rules, rule.to_status, number, idle, now)
+        return IssueUpdate(
+            snap.issue_id, "closed", rule.name, status=rule.to_status, notes=(Note(note),),
+            mails=_mail("closed", snap, snap.values.get("contact_email"),
+                        texts.get("closed.subject", number=number), note))
+    return None
+
+
+def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, now: dt.datetime) -> str:
+    """Says how to continue: a reply reopens the request (within the window, if any),
+    or, when no reply rule covers the closed status, a new request is needed."""
+    texts = rules.texts
+    reopen = next((r for r in rules.replies if status in r.from_statuses), None)
+    if reopen is None:
+        return texts.get("closed.note.new_request", number=number, idle=idle)
+    if reopen.within is None:
+        return texts.get("closed.note.no_window", number=number, idle=idle)
+    until = rules.schedules[reopen.calendar].add(now, reopen.within)
+    return texts.get("closed.note", number=number, idle=idle,
+                     reopen_until=format_due(until.astimezone(ZoneInfo(rules.timezone))))
+
+
+# -- shared steps ----------------------------------------------------------------------
+
+def _read(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules, now: dt.datetime,
+          acknowledged_at: dt.datetime | None) -> ClockReading:
+    return read_clock(snap.history, start=decision.start, targets=decision.policy.targets,
+                      schedules=rules.schedules, rules=rules.clock, now=now,
+                      acknowledged_at=acknowledged_at)
+
+
+def _acknowledged_at(history: IssueHistory) -> dt.datetime | None:
+    """When the bridge accepted the request: its last write that set the SLA state,
+    or the creation itself when the bridge created the issue with its SLA (intake API)."""
+    at = None
+    for change in history.field_changes:
+        if change.name == "cf:sla_state" and change.role is Role.BRIDGE and not change.old:
+            at = change.at
+    return at or history.created_at
+
+
+def _changed(snap: IssueSnapshot, desired: dict[str, str | None]) -> dict[str, str | None]:
+    return {k: v for k, v in desired.items() if snap.values.get(k) != v}
+
+
+def _due_date(snap: IssueSnapshot, due: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    """Redmine's own due date mirrors the resolution deadline, so Redmine's overdue
+    marks and Gantt agree with the SLA. Redmine refuses a due date before the start
+    date (someone may have moved it): then only the SLA field carries the deadline."""
+    if due is None:
+        return None
+    day = due.astimezone(zone).date().isoformat()
+    if snap.due_date == day or (snap.start_date and day < snap.start_date):
+        return None
+    return day
+
+
+def _mail(kind: str, snap: IssueSnapshot, to: str | None, subject: str, body: str) -> tuple[Mail, ...]:
+    if not to:
+        return ()
+    # Keyed by issue and the journal count the note answers: a re-run of the same
+    # decision (a repeated delivery, a retry) never mails twice.
+    return (Mail(f"{kind}:{snap.issue_id}:{len(snap.history.notes)}", to, subject, body),)

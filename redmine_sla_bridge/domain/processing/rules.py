@@ -1,0 +1,74 @@
+"""Everything issue processing decides by, built once from the config (frozen)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from redmine_sla_bridge.domain.calendar.duration import Duration
+from redmine_sla_bridge.domain.lifecycle.clock import ClockRules, SlaState
+from redmine_sla_bridge.domain.lifecycle.rules import AutoClose, CustomerReply
+from redmine_sla_bridge.domain.notices import NoticeTexts
+from redmine_sla_bridge.domain.policy.entitlements import Entitlements
+from redmine_sla_bridge.domain.request_decision import Rules
+
+
+@dataclass(frozen=True)
+class EscalationAction:
+    """Done once when an issue's clock enters a worse state, with the same write."""
+
+    private_note: bool = True
+    add_watchers: tuple[str, ...] = ()
+    assign_to: str | None = None
+    raise_priority: str | None = None
+
+
+@dataclass(frozen=True)
+class DevelopmentRule:
+    """AR-8/ID-9: the hand-over to development that tells the customer a term."""
+
+    statuses: frozenset[str]
+    assignees: frozenset[str]
+    expected_term: Duration
+    calendar: str
+
+
+@dataclass(frozen=True)
+class TimeAccounting:
+    """BA-9: the least time every public answer of support is accounted."""
+
+    minimum_minutes: int
+    activity: str
+
+
+@dataclass(frozen=True)
+class ProcessingRules:
+    decision: Rules
+    clock: ClockRules
+    texts: NoticeTexts
+    rejected_status: str = "Rejected"
+    reopened_status: str = "New"
+    escalation: Mapping[SlaState, EscalationAction] = field(default_factory=dict)
+    development: DevelopmentRule | None = None
+    auto_close: tuple[AutoClose, ...] = ()
+    replies: tuple[CustomerReply, ...] = ()
+    time_accounting: TimeAccounting | None = None
+    entitlements: Entitlements = field(default_factory=Entitlements)
+
+    @property
+    def timezone(self) -> str:
+        return self.decision.timezone
+
+    @property
+    def schedules(self) -> Mapping[str, Any]:
+        return self.decision.schedules
+
+    @property
+    def language(self) -> str:
+        return self.texts.language
+
+    @property
+    def closable_statuses(self) -> frozenset[str]:
+        """Statuses some auto-close rule starts from: only these need journals in a sweep."""
+        return frozenset().union(*(r.from_statuses for r in self.auto_close))

@@ -1,0 +1,98 @@
+"""The ports of the service layer: what it needs of Redmine, the store and the mail.
+
+Protocols, so the adapters satisfy them without importing the service, and unit tests
+use small in-memory fakes (tests/unit/service/fakes.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol
+
+from redmine_sla_bridge.domain.intake.request import Organization
+from redmine_sla_bridge.domain.processing import IssueSnapshot, IssueUpdate, ListedIssue, LoggedTime
+from redmine_sla_bridge.domain.processing.update import NewIssue
+
+
+class IssueRepository(Protocol):
+    """Redmine, in the core's terms. Failures: `domain.ports.RedmineUnavailable` (try
+    again later), `RedmineRejected` (this call will not succeed), `NotManageable`."""
+
+    def load(self, issue_id: int) -> IssueSnapshot | None: ...
+
+    def earlier_requests(self, issue_id: int, email: str) -> tuple[Organization, ...]: ...
+
+    def time_entries(self, issue_id: int) -> tuple[LoggedTime, ...]: ...
+
+    def open_issues(self) -> Iterator[ListedIssue | None]: ...
+
+    def updated_since(self, cursor: str, *, offset: int, limit: int) -> list[tuple[int, str]]: ...
+
+    def create(self, new: NewIssue) -> int: ...
+
+    def apply(self, update: IssueUpdate) -> None: ...
+
+    def ping(self) -> None: ...
+
+
+class ClaimedEventLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def issue_id(self) -> int: ...
+
+    @property
+    def attempts(self) -> int: ...
+
+
+class Inbox(Protocol):
+    def enqueue(self, event: Any) -> bool: ...
+
+    def claim(self, now: dt.datetime, limit: int, lease_seconds: float,
+              worker: str) -> Sequence[ClaimedEventLike]: ...
+
+    def complete(self, event_id: int, worker: str, now: dt.datetime) -> bool: ...
+
+    def retry(self, event_id: int, worker: str, now: dt.datetime, error: str,
+              delay: dt.timedelta) -> bool: ...
+
+    def postpone(self, event_ids: list[int], worker: str, until: dt.datetime, note: str) -> int: ...
+
+    def dead(self, event_id: int, worker: str, reason: str, now: dt.datetime) -> bool: ...
+
+    def pending_count(self) -> int: ...
+
+    def purge_done(self, older_than: dt.datetime) -> int: ...
+
+
+class Cursors(Protocol):
+    def get_cursor(self, name: str) -> str | None: ...
+
+    def set_cursor(self, name: str, value: str) -> None: ...
+
+
+class EffectKeys(Protocol):
+    def remember(self, key: str, now: dt.datetime) -> bool: ...
+
+    def seen(self, key: str) -> bool: ...
+
+
+class Leases(Protocol):
+    def try_lease(self, name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool: ...
+
+    def release(self, name: str, holder: str) -> bool: ...
+
+
+class StorePort(Inbox, Cursors, EffectKeys, Leases, Protocol):
+    """The bridge's own store: only what cannot be read back from Redmine."""
+
+
+class Notifier(Protocol):
+    """Customer mail: queued durably by key (once-only), delivered apart from Redmine."""
+
+    def queue(self, key: str, recipient: str, subject: str, body: str, now: dt.datetime, *,
+              issue_id: int | None = None) -> bool: ...
+
+    def deliver_due(self, now: dt.datetime) -> object: ...

@@ -565,7 +565,7 @@ class PolicyConfig(StrictModel):
                 )
         if not self.tiers[-1].when.is_empty():
             raise ValueError(
-                f"tiers: the last rule must be a catch-all, "
+                "tiers: the last rule must be a catch-all, "
                 f"e.g. {{name: {self.tiers[-1].name}, when: {{}}}}, so that every customer gets a tier"
             )
         if self.unknown_customer_tier is not None and self.unknown_customer_tier not in tiers:

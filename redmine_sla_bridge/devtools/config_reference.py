@@ -37,7 +37,7 @@ _NULL = {"type": "null"}
 class _WithFactoryDefaults(GenerateJsonSchema):
     """The standard schema, plus the defaults that `default_factory` would produce."""
 
-    def get_default_value(self, schema):  # type: ignore[override]
+    def get_default_value(self, schema):
         factory = schema.get("default_factory")
         if factory is not None and not schema.get("default_factory_takes_data"):
             return factory()
@@ -178,7 +178,9 @@ class Renderer:
             return " or ".join(self.type_text(b) for b in branches)
         s = branches[0]
         if "$ref" in s:
-            return f"mapping, see {self.link(_ref_name(s))}"
+            ref = _ref_name(s)
+            assert ref is not None  # a JSON schema `$ref` is a string
+            return f"mapping, see {self.link(ref)}"
         if "const" in s:
             return _code(_json(s["const"]))
         if "enum" in s:
@@ -207,8 +209,9 @@ class Renderer:
             return "mapping"
         fmt = s.get("format")
         if kind == "string":
-            return {"date": "date (YYYY-MM-DD)", "password": "secret string",
-                    "path": "file path"}.get(fmt, "string")
+            strings: dict[str | None, str] = {"date": "date (YYYY-MM-DD)", "password": "secret string",
+                                              "path": "file path"}
+            return strings.get(fmt, "string")
         if kind in ("integer", "number", "boolean"):
             return kind
         if kind == "null":

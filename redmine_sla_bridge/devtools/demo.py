@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     from pydantic import SecretStr
 
     from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+    from redmine_sla_bridge.adapters.redmine.issues import RedmineIssues
     from redmine_sla_bridge.adapters.store import Store
     from redmine_sla_bridge.bootstrap import bootstrap
     from redmine_sla_bridge.config.loader import ConfigError, load_config
@@ -132,6 +133,7 @@ def run(args: argparse.Namespace) -> int:
     tracker = next(t["id"] for t in gateway.trackers() if t["name"] == config.scope.trackers[0])
     project = gateway.create_project(identifier, f"SLA demo {identifier[9:]}", tracker_ids=[tracker])
     rt = bootstrap(config, store=store, gateway=gateway, notifier=None)
+    assert isinstance(rt.redmine, RedmineIssues)  # what bootstrap builds for a gateway
     fields = rt.redmine.catalog.project_fields(identifier)[1]
     api = create_app(rt).test_client()
     filed = []
@@ -139,11 +141,13 @@ def run(args: argparse.Namespace) -> int:
         if sample.channel == "api":
             answer = api.post("/api/v1/requests", json=sample.document(),
                               headers={"Authorization": "Bearer demo-token"})
+            reply = answer.json
+            assert reply is not None  # the intake API answers JSON
             if answer.status_code != 201:
                 print(f"{sample.title}: intake API answered {answer.status_code} "
-                      f"{[r['code'] for r in answer.json.get('reasons', [])]}")
+                      f"{[r['code'] for r in reply.get('reasons', [])]}")
                 continue
-            filed.append((sample, answer.json["issue_id"]))
+            filed.append((sample, reply["issue_id"]))
             continue
         issue = gateway.create_issue(
             project_id=project["id"], tracker_id=tracker, subject=sample.subject,

@@ -119,6 +119,7 @@ def provision(config_path: str, dry_run: bool) -> None:
                            "skip what exists)", err=True)
         click.echo(prov.manual_steps(actions, target), err=admin is None)
         sys.exit(1 if admin is None else 0)
+    assert session is not None  # made above whenever redmine.admin is set
     try:
         prov.apply(actions, session, log=lambda line: click.echo(line))
         remaining = prov.plan(specs, reader.custom_fields(), target, field_projects)

@@ -84,7 +84,7 @@ class Drainer:
     re-reading the backlog. A new event for an idle issue waits at most `min_gap`.
     """
 
-    def __init__(self, rt: Bridge | None, interval: float = 5.0, min_gap: float = 0.2) -> None:
+    def __init__(self, rt: Bridge, interval: float = 5.0, min_gap: float = 0.2) -> None:
         self.rt = rt
         self.interval = interval
         self.min_gap = min_gap

@@ -56,7 +56,7 @@ def worker_exit(server: Any, worker: Any) -> None:
             log.exception("scheduler shutdown failed")
 
 
-class BridgeServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
+class BridgeServer(BaseApplication):
     def __init__(self, config: BridgeConfig, options: dict[str, Any]) -> None:
         self.bridge_config = config
         self.options = options
@@ -66,7 +66,9 @@ class BridgeServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    # types-gunicorn wants environ as a MutableMapping, Flask's __call__ takes a dict: both
+    # are WSGI apps, the two third-party annotations just disagree.
+    def load(self) -> Flask:  # type: ignore[override]
         return build_worker_app(self.bridge_config)
 
 

@@ -90,9 +90,14 @@ class StorePort(Inbox, Cursors, EffectKeys, Leases, Protocol):
 
 
 class Notifier(Protocol):
-    """Customer mail: queued durably by key (once-only), delivered apart from Redmine."""
+    """Customer mail: queued durably by key (once-only), delivered apart from Redmine.
+    A notice queued with `hold` waits for `release` (or the hold's end) or `cancel`."""
 
     def queue(self, key: str, recipient: str, subject: str, body: str, now: dt.datetime, *,
-              issue_id: int | None = None) -> bool: ...
+              issue_id: int | None = None, hold: dt.timedelta | None = None) -> bool: ...
+
+    def release(self, key: str, now: dt.datetime) -> bool: ...
+
+    def cancel(self, key: str, reason: str) -> bool: ...
 
     def deliver_due(self, now: dt.datetime) -> object: ...

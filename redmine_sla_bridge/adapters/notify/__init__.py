@@ -10,7 +10,6 @@ from .addresses import InvalidAddress, mask_address, normalize_address
 from .email import NoticeContent, Sender, build_message, issue_thread_id, notice_message_id
 from .notifier import (
     CHANNEL,
-    CustomerNotifier,
     DeliveryReport,
     Notifier,
     NullNotifier,
@@ -20,7 +19,6 @@ from .smtp import SmtpFailure, SmtpSession, SmtpTransport
 
 __all__ = [
     "CHANNEL",
-    "CustomerNotifier",
     "DeliveryReport",
     "InvalidAddress",
     "NoticeContent",

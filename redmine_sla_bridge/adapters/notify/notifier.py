@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from redmine_sla_bridge.adapters.store import DueNotice, Store, backoff
 
@@ -55,18 +55,6 @@ class DeliveryReport:
         return len(self.sent) + len(self.retrying) + len(self.given_up)
 
 
-class CustomerNotifier(Protocol):
-    """What the service needs: `Notifier` when email is configured, else `NullNotifier`."""
-
-    @property
-    def enabled(self) -> bool: ...
-
-    def queue(self, key: str, recipient: str, subject: str, body: str, now: datetime, *,
-              issue_id: int | None = None) -> bool: ...
-
-    def deliver_due(self, now: datetime, limit: int | None = None) -> DeliveryReport: ...
-
-
 class Notifier:
     """Sends each customer notice once, through SMTP, retrying failures with backoff.
 
@@ -101,8 +89,13 @@ class Notifier:
         return self._max_attempts
 
     def queue(self, key: str, recipient: str, subject: str, body: str, now: datetime, *,
-              issue_id: int | None = None) -> bool:
+              issue_id: int | None = None, hold: timedelta | None = None) -> bool:
         """Record the notice `key` for delivery by `deliver_due`; no network is used.
+
+        With `hold`, the notice waits until `release` (or, should the caller die before
+        it can say, until `hold` has passed): a notice about an update is recorded
+        before the update, so a crash cannot lose it, and sent only once the update
+        was applied (`cancel` when it was refused).
 
         Returns True if the key is new (recorded now), False if it was recorded before
         (queued, sent or given up): the customer gets it once. An invalid recipient is
@@ -117,7 +110,7 @@ class Notifier:
         # in_flight=0: the notice is due at once, for the delivery job, not for us.
         if not self._store.record_notice(key, CHANNEL, recipient.strip(), now,
                                          payload=content.to_payload(),
-                                         in_flight=timedelta(0)):
+                                         in_flight=hold or timedelta(0)):
             log.debug("notice %s was queued before; not queued again", key)
             return False
         try:
@@ -125,6 +118,17 @@ class Notifier:
         except InvalidAddress as exc:
             self._give_up(key, f"invalid recipient address: {exc}")
         return True
+
+    def release(self, key: str, now: datetime) -> bool:
+        """The update a held notice was about is applied: deliver it at the next run."""
+        return self._store.release_notice(key, now)
+
+    def cancel(self, key: str, reason: str) -> bool:
+        """The update a held notice was about was refused: never send it."""
+        if self._store.notice_failed(key, f"not sent: {reason}", None):
+            log.info("notice %s cancelled: %s", key, reason)
+            return True
+        return False
 
     def deliver_due(self, now: datetime, limit: int | None = None) -> DeliveryReport:
         """Send the notices due at `now` (at most `limit`, default the batch size).
@@ -225,9 +229,15 @@ class NullNotifier:
     enabled = False
 
     def queue(self, key: str, recipient: str, subject: str, body: str, now: datetime, *,
-              issue_id: int | None = None) -> bool:
+              issue_id: int | None = None, hold: timedelta | None = None) -> bool:
         """Always False: no email will go out for this notice."""
         log.debug("email notices are disabled; notice %s not queued", key)
+        return False
+
+    def release(self, key: str, now: datetime) -> bool:
+        return False
+
+    def cancel(self, key: str, reason: str) -> bool:
         return False
 
     def deliver_due(self, now: datetime, limit: int | None = None) -> DeliveryReport:

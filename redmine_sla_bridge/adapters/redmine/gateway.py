@@ -78,6 +78,7 @@ class RedmineGateway:
     @classmethod
     def from_config(cls, redmine_config, *, as_admin: bool = False, **overrides) -> RedmineGateway:
         """The run-time client (the bridge's API key), or with `as_admin` the admin login."""
+        credentials: dict[str, Any]
         if as_admin:
             admin = redmine_config.admin
             credentials = {"login": (admin.login.get_secret_value(),

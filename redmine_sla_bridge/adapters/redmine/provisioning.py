@@ -118,7 +118,8 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
             changes.append("enable for trackers " + ", ".join(names))
         if not current.get("is_filter"):
             changes.append("use as a filter")
-        keep_for_all, keep_projects = True, frozenset()
+        keep_for_all: bool = True
+        keep_projects: frozenset[int] = frozenset()
         if field_projects is not None:
             keep_for_all, keep_projects = field_projects(current["id"])
         if not keep_for_all and target.project_ids:
@@ -168,4 +169,5 @@ def apply(actions: Sequence[Action], admin: AdminSession, log: Callable[[str], N
         if action.kind == "create":
             admin.create_custom_field(action.form)
         else:
+            assert action.field_id is not None  # plan() gives every update its field's id
             admin.update_custom_field(action.field_id, action.form)

@@ -35,7 +35,9 @@ class InboxInsert:
         self._sqlite = dialect.name == "sqlite"
         if self._sqlite:
             column_type = inbox_events.c.received_at.type
-            self._timestamp = column_type.dialect_impl(dialect).bind_processor(dialect)
+            timestamp = column_type.dialect_impl(dialect).bind_processor(dialect)
+            assert timestamp is not None  # UtcDateTime converts every value it binds
+            self._timestamp = timestamp
         else:
             self._statement = (postgresql.insert(inbox_events).on_conflict_do_nothing()
                                .returning(inbox_events.c.id))

@@ -46,6 +46,18 @@ class Notices:
                 .values(state=NOTICE_SENT, sent_at=now, next_attempt_at=None)
             ).rowcount == 1
 
+    def release_notice(self, key: str, now: datetime) -> bool:
+        """A notice recorded on hold (its first attempt in the future) is due now.
+        False if it is not pending, or due already."""
+        require_aware(now, "now")
+        with self._tx.write() as conn:
+            return conn.execute(
+                update(notices)
+                .where(notices.c.key == key, notices.c.state == NOTICE_PENDING,
+                       notices.c.attempts == 0, notices.c.next_attempt_at > now)
+                .values(next_attempt_at=now)
+            ).rowcount == 1
+
     def notice_failed(self, key: str, error: str, next_attempt_at: datetime | None) -> bool:
         """Sending failed: retry at `next_attempt_at`, or give up when it is None.
         False if the notice is not pending (e.g. already sent by another attempt)."""

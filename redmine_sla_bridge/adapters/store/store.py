@@ -181,6 +181,9 @@ class Store:
     def notice_failed(self, key: str, error: str, next_attempt_at: datetime | None) -> bool:
         return self.notices.notice_failed(key, error, next_attempt_at)
 
+    def release_notice(self, key: str, now: datetime) -> bool:
+        return self.notices.release_notice(key, now)
+
     def due_notices(self, now: datetime, *, limit: int = 50,
                     lease: timedelta = timedelta(minutes=10)) -> list[DueNotice]:
         return self.notices.due_notices(now, limit=limit, lease=lease)

@@ -103,13 +103,30 @@ class FakeNotifier:
     def __init__(self, log: Log) -> None:
         self.log = log
         self.queued: dict[str, tuple[str, str, str]] = {}
+        self.held: set[str] = set()
+        self.cancelled: dict[str, str] = {}
 
     def queue(self, key: str, recipient: str, subject: str, body: str, now: dt.datetime, *,
-              issue_id: int | None = None) -> bool:
+              issue_id: int | None = None, hold: dt.timedelta | None = None) -> bool:
         self.log(f"mail {key}")
         if key in self.queued:
             return False
         self.queued[key] = (recipient, subject, body)
+        if hold:
+            self.held.add(key)
+        return True
+
+    def release(self, key: str, now: dt.datetime) -> bool:
+        self.log(f"release {key}")
+        if key in self.held and key not in self.cancelled:
+            self.held.discard(key)
+            return True
+        return False
+
+    def cancel(self, key: str, reason: str) -> bool:
+        self.log(f"cancel {key}")
+        self.cancelled[key] = reason
+        self.held.discard(key)
         return True
 
     def deliver_due(self, now: dt.datetime) -> object:

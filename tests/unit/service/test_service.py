@@ -55,10 +55,35 @@ def test_a_new_request_costs_one_read_one_write_and_its_mail_is_queued_first(wor
     issues.snapshots[7] = snapshot(Journal(at(2, 10)))
     outcome = process_issue(bridge, 7)
     assert outcome.action == "accepted"
-    assert log.calls == ["load 7", "earlier ivan@customer.example", "mail ack:7:0", "apply 7"]
+    assert log.calls == ["load 7", "earlier ivan@customer.example", "mail ack:7:0", "apply 7",
+                         "release ack:7:0"]
     (update,) = issues.applied
     assert update.fields["inn"] == "7707083893"
-    assert list(notifier.queued) == ["ack:7:0"]
+    assert list(notifier.queued) == ["ack:7:0"] and notifier.held == set()
+
+
+def test_a_notice_about_an_update_redmine_refused_is_never_sent(world):
+    bridge, issues, store, notifier, log = world
+    known_contact(issues)
+    issues.snapshots[7] = snapshot(Journal(at(2, 10)))
+    issues.fail_apply[7] = RedmineRejected(422, "Subject is too long")
+    with pytest.raises(RedmineRejected):
+        process_issue(bridge, 7)
+    assert log.calls[-2:] == ["apply 7", "cancel ack:7:0"]
+    assert "Subject is too long" in notifier.cancelled["ack:7:0"]
+
+
+def test_a_notice_waits_on_hold_while_redmine_is_down(world):
+    bridge, issues, store, notifier, log = world
+    known_contact(issues)
+    issues.snapshots[7] = snapshot(Journal(at(2, 10)))
+    issues.fail_apply[7] = RedmineUnavailable("down")
+    with pytest.raises(RedmineUnavailable):
+        process_issue(bridge, 7)
+    assert notifier.held == {"ack:7:0"} and not notifier.cancelled
+    del issues.fail_apply[7]
+    process_issue(bridge, 7)
+    assert notifier.held == set()
 
 
 def test_an_issue_outside_the_scope_is_skipped_without_a_write(world):

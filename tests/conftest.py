@@ -131,8 +131,8 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
         config = load_config(path)
         store = open_store(config)
         kwargs.setdefault("notifier", None)
-        rt = bootstrap(config, store=store, gateway=redmine.gateway(),
-                       **({"clock": clock} if clock else {}), **kwargs)
+        kwargs.setdefault("gateway", redmine.gateway())
+        rt = bootstrap(config, store=store, **({"clock": clock} if clock else {}), **kwargs)
         made.append(rt)
         return rt
 

@@ -2,12 +2,19 @@
 
 The decision is the same `decide_request` that `simulate` and the event pipeline use.
 A refused request creates no issue: the client is answered at once and can correct it.
+
+Idempotent: every request has a key (the client's `Idempotency-Key`, else one of our
+own), written into the issue it creates. A retry with the same key answers with that
+issue instead of creating another, and a create whose answer was lost is resolved by
+finding the issue by its key. "Nothing was created" is said only when it is known.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,13 +23,29 @@ from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeReques
 from redmine_sla_bridge.domain.lifecycle.clock import read_clock
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory
 from redmine_sla_bridge.domain.policy import TargetKind
+from redmine_sla_bridge.domain.ports import RedmineUnavailable
 from redmine_sla_bridge.domain.processing import IssueUpdate, Mail, Note
 from redmine_sla_bridge.domain.processing.field_values import fields_from_request, sla_values
 from redmine_sla_bridge.domain.processing.plan import acknowledgement_note
 from redmine_sla_bridge.domain.processing.update import NewIssue
-from redmine_sla_bridge.domain.request_decision import decide_request
+from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.execute import execute
+from redmine_sla_bridge.service.process_issue import process_issue
+
+SUBJECT_LIMIT = 255
+"""Redmine's own limit on an issue subject."""
+LINE_LIMIT = 255
+"""The bridge's limit on its single-line intake fields (contact, organization, product,
+version, contract number): what an engineer reads in the issue's attributes."""
+_LIMITED = {"subject": SUBJECT_LIMIT, "contact.name": LINE_LIMIT, "contact.email": LINE_LIMIT,
+            "contact.phone": LINE_LIMIT, "contact.position": LINE_LIMIT,
+            "organization.name": LINE_LIMIT, "organization.inn": LINE_LIMIT,
+            "product": LINE_LIMIT, "version": LINE_LIMIT, "contract_number": LINE_LIMIT}
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,128}")
+"""An idempotency key: 1 to 128 printable ASCII characters, no spaces."""
+KEY_LOCK = dt.timedelta(seconds=60)
+"""How long a request holds its key against a concurrent twin."""
 
 
 @dataclass(frozen=True)
@@ -35,12 +58,34 @@ class IntakeApiDisabled(LookupError):
     pass
 
 
-def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None) -> ApiAnswer:
+class IntakeOutcomeUnknown(RedmineUnavailable):
+    """Redmine did not confirm the create, and its issue was not found (yet)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(f"Redmine did not confirm the request; it may have been created. "
+                         f"Retry with the same Idempotency-Key: {key}")
+
+
+class IntakeNotAcknowledged(RedmineUnavailable):
+    """The issue exists; its acknowledgement could not be written yet."""
+
+    def __init__(self, key: str, issue_id: int) -> None:
+        self.key, self.issue_id = key, issue_id
+        super().__init__(f"the request was registered as issue {issue_id} but Redmine did not "
+                         f"take its acknowledgement; retry with the same Idempotency-Key: {key}")
+
+
+def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None, *,
+                   idempotency_key: str | None = None) -> ApiAnswer:
     now = now or bridge.clock()
     api = bridge.settings.intake_api
     if api is None:
         raise IntakeApiDisabled("the intake API is not enabled (config: intake_api)")
-    rules = bridge.rules
+    if idempotency_key is not None and not KEY_PATTERN.fullmatch(idempotency_key):
+        return ApiAnswer(400, {"accepted": False, "errors": [{
+            "field": "Idempotency-Key", "code": "invalid_key",
+            "message": "an Idempotency-Key is 1 to 128 printable ASCII characters"}]})
     try:
         request = IntakeRequest.from_dict(document)
     except IntakeRequestError as exc:
@@ -49,13 +94,37 @@ def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None
         return ApiAnswer(400, {"accepted": False, "errors": [{
             "field": "created_at", "code": "invalid_datetime",
             "message": "created_at needs a UTC offset, e.g. 2026-03-02T10:00:00+03:00"}]})
+    too_long = _too_long(request)
+    if too_long:
+        return ApiAnswer(422, {"accepted": False, "errors": too_long})
+
+    key = idempotency_key or uuid.uuid4().hex
+    holder = uuid.uuid4().hex
+    lock = f"intake:{key}"
+    if not bridge.store.try_lease(lock, holder, now, KEY_LOCK):
+        return ApiAnswer(409, {"accepted": False, "errors": [{
+            "field": "Idempotency-Key", "code": "in_progress",
+            "message": "a request with this Idempotency-Key is being processed; retry later"}]})
+    try:
+        if idempotency_key is not None:
+            existing = _find(bridge, api.project, key)
+            if existing is not None:
+                return _answer_for_existing(bridge, existing, key, now)
+        return _create(bridge, request, key, now)
+    finally:
+        bridge.store.release(lock, holder)
+
+
+def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime) -> ApiAnswer:
+    api = bridge.settings.intake_api
+    assert api is not None
+    rules = bridge.rules
     # The clock starts when the request reaches us, whatever the client claims.
     request = dataclasses.replace(request, created_at=None)
     decision = decide_request(request, rules.decision, received_at=now)
     if not decision.accepted:
         return ApiAnswer(422, {"accepted": False,
                                "reasons": [r.to_dict() for r in decision.intake.reasons]})
-
     status = rules.reopened_status
     history = IssueHistory(issue_id=0, created_at=decision.start, initial_status=status, status=status)
     reading = read_clock(history, start=decision.start, targets=decision.policy.targets,
@@ -63,9 +132,10 @@ def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None
                          acknowledged_at=now)
     normalized = decision.intake.normalized
     values = {**fields_from_request(normalized),
-              **sla_values(decision, history, reading, ZoneInfo(rules.timezone))}
+              **sla_values(decision, history, reading, ZoneInfo(rules.timezone)),
+              "intake_key": key}
     due = decision.deadlines.get(TargetKind.RESOLUTION)
-    issue_id = bridge.redmine.create(NewIssue(
+    new = NewIssue(
         project=api.project,
         tracker=api.tracker,
         subject=normalized.subject or (normalized.description or "")[:80] or "Support request",
@@ -73,14 +143,77 @@ def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None
         fields={k: v for k, v in values.items() if v is not None},
         due_date=due.date().isoformat() if due is not None else None,  # in the regulation's zone
         priority=decision.policy.redmine_priority,
-    ))
-    texts = rules.texts
-    note = acknowledgement_note(decision, rules, issue_id)
+    )
+    try:
+        issue_id = bridge.redmine.create(new)
+    except RedmineUnavailable:
+        # The create may have been applied with its answer lost: only the key can tell.
+        # Not finding it proves nothing (a timed-out create may still land), so the
+        # client is told to retry with the key, which is always safe.
+        found = _find(bridge, api.project, key, lost_answer=True)
+        if found is None:
+            raise IntakeOutcomeUnknown(key) from None
+        issue_id = found
+    _acknowledge(bridge, decision, issue_id, key, now)
+    return ApiAnswer(201, _body(bridge, decision, issue_id, key))
+
+
+def _acknowledge(bridge: Bridge, decision: RequestDecision, issue_id: int, key: str,
+                 now: dt.datetime) -> None:
+    texts = bridge.rules.texts
+    note = acknowledgement_note(decision, bridge.rules, issue_id)
+    email = decision.intake.normalized.contact.email
     mails: tuple[Mail, ...] = ()
-    if normalized.contact.email:
-        mails = (Mail(f"ack:{issue_id}:0", normalized.contact.email,
+    if email:
+        mails = (Mail(f"ack:{issue_id}:0", email,
                       texts.get("ack.subject", number=texts.number(issue_id)), note),)
-    execute(bridge, IssueUpdate(issue_id, "accepted", notes=(Note(note),), mails=mails), now)
+    try:
+        execute(bridge, IssueUpdate(issue_id, "accepted", notes=(Note(note),), mails=mails), now)
+    except RedmineUnavailable as exc:
+        raise IntakeNotAcknowledged(key, issue_id) from exc
+
+
+def _answer_for_existing(bridge: Bridge, issue_id: int, key: str, now: dt.datetime) -> ApiAnswer:
+    """A retry: the first request's issue, acknowledged now if its first try could not."""
+    try:
+        outcome = process_issue(bridge, issue_id, now)
+    except RedmineUnavailable as exc:
+        raise IntakeNotAcknowledged(key, issue_id) from exc
+    body: dict[str, Any] = {"accepted": True}
+    if outcome.decision is not None:
+        body = _body(bridge, outcome.decision, issue_id, key)
+    else:
+        body.update(issue_id=issue_id, registration_number=bridge.rules.texts.number(issue_id),
+                    idempotency_key=key)
+    body["duplicate"] = True
+    return ApiAnswer(200, body)
+
+
+def _find(bridge: Bridge, project: str, key: str, *, lost_answer: bool = False) -> int | None:
+    try:
+        return bridge.redmine.find_intake(project, key)
+    except RedmineUnavailable:
+        if lost_answer:
+            raise IntakeOutcomeUnknown(key) from None
+        raise
+    except LookupError:
+        if lost_answer:
+            raise IntakeOutcomeUnknown(key) from None
+        return None  # no key field yet: requests are not deduplicated until `provision`
+
+
+def _body(bridge: Bridge, decision: RequestDecision, issue_id: int, key: str) -> dict[str, Any]:
     body = decision.to_dict()
-    body.update(issue_id=issue_id, registration_number=texts.number(issue_id))
-    return ApiAnswer(201, body)
+    body.update(issue_id=issue_id, registration_number=bridge.rules.texts.number(issue_id),
+                idempotency_key=key, duplicate=False)
+    return body
+
+
+def _too_long(request: IntakeRequest) -> list[dict[str, Any]]:
+    errors = []
+    for path, limit in _LIMITED.items():
+        value = request.get(path)
+        if isinstance(value, str) and len(value) > limit:
+            errors.append({"field": path, "code": "too_long", "limit": limit,
+                           "message": f"{path} has {len(value)} characters; at most {limit}"})
+    return errors

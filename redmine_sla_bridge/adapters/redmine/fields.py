@@ -42,6 +42,9 @@ class FieldSpec:
     possible_values: tuple[str, ...] = ()
     searchable: bool = False
     description: str = ""
+    # A field added in a later version: until `provision` creates it, the bridge works
+    # without what it carries instead of refusing every issue.
+    required: bool = True
 
 
 _DESCRIPTIONS = {
@@ -86,6 +89,10 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
                   description="Intake data (filled from the request or its description)")
         for key in _INTAKE_TEXT
     ]
+    specs.append(FieldSpec(
+        "intake_key", names.intake_key, "string", required=False,
+        description="Idempotency key of a request taken in through the intake API "
+        "(set by redmine-sla-bridge): a retried request finds its issue by it"))
     return specs
 
 
@@ -108,13 +115,13 @@ class FieldMap:
         """Map names to ids; raise KeyError naming every field Redmine lacks."""
         by_name = {f["name"]: f["id"] for f in redmine_fields}
         specs = list(specs)
-        missing = [s.name for s in specs if s.name not in by_name]
+        missing = [s.name for s in specs if s.required and s.name not in by_name]
         if missing:
             raise KeyError(
                 "custom fields missing in Redmine (run `redmine-sla-bridge provision`): "
                 + ", ".join(missing)
             )
-        return cls({s.key: by_name[s.name] for s in specs})
+        return cls({s.key: by_name[s.name] for s in specs if s.name in by_name})
 
     def id(self, key: str) -> int:
         return self._ids[key]

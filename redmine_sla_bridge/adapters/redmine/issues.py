@@ -131,6 +131,16 @@ class RedmineIssues:
             offset=offset, **self.catalog.scope_filters())
         return [(int(i["id"]), i["updated_on"]) for i in page]
 
+    def find_intake(self, project: str, key: str) -> int | None:
+        """The issue an intake request with this idempotency key created, if any.
+        LookupError when the key's field is not provisioned (run `provision`)."""
+        _, fields = self.catalog.project_fields(project)
+        if "intake_key" not in fields:
+            raise LookupError("the Intake key field is missing in Redmine: run `provision`")
+        found = self.gateway.find_issues(**{
+            f"cf_{fields.id('intake_key')}": key, "status_id": "*", "sort": "id", "limit": 1})
+        return int(found[0]["id"]) if found else None
+
     def ping(self) -> None:
         self.gateway.current_user()
 
@@ -144,7 +154,7 @@ class RedmineIssues:
             "tracker_id": self.catalog.tracker_id(new.tracker),
             "subject": new.subject,
             "description": new.description,
-            "custom_fields": fields.payload(new.fields),
+            "custom_fields": fields.payload({k: v for k, v in new.fields.items() if k in fields}),
         }
         if new.due_date is not None:
             create["due_date"] = new.due_date

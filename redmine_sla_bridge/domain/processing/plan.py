@@ -193,6 +193,9 @@ def _flags(decision: RequestDecision) -> tuple[Note, ...]:
 def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
     decision = decide_request(snap.request, rules.decision, received_at=snap.history.created_at,
                               known_contact=True)
+    unacknowledged = _intake_without_acknowledgement(snap, decision, rules)
+    if unacknowledged is not None:
+        return unacknowledged
     replied = _customer_reply(snap, decision, rules)
     if replied is not None:
         return replied
@@ -225,6 +228,24 @@ def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> Iss
         priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
         notes=notes, new_state=new_state, warnings=escalated.warnings,
         project_id=snap.project_id, time_entries=entries, remember=remember)
+
+
+def _intake_without_acknowledgement(snap: IssueSnapshot, decision: RequestDecision,
+                                    rules: ProcessingRules) -> IssueUpdate | None:
+    """The intake API created the issue with its SLA, but Redmine did not take the
+    acknowledgement that follows (the API answered so): it is written on the next pass,
+    and its mail has the API's own key, so the customer is told once."""
+    if not snap.values.get("intake_key"):
+        return None
+    if any(n.role is Role.BRIDGE and n.public for n in snap.history.notes):
+        return None
+    texts = rules.texts
+    note = acknowledgement_note(decision, rules, snap.issue_id)
+    email = decision.intake.normalized.contact.email
+    mails = (Mail(f"ack:{snap.issue_id}:0", email,
+                  texts.get("ack.subject", number=texts.number(snap.issue_id)), note),) if email else ()
+    return IssueUpdate(snap.issue_id, "accepted", "acknowledgement written", decision,
+                       notes=(Note(note),), mails=mails)
 
 
 def _worse_state(snap: IssueSnapshot, reading: ClockReading) -> SlaState | None:

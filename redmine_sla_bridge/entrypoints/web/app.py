@@ -19,7 +19,11 @@ from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import enqueue_issue
-from redmine_sla_bridge.service.intake_api import submit_request
+from redmine_sla_bridge.service.intake_api import (
+    IntakeNotAcknowledged,
+    IntakeOutcomeUnknown,
+    submit_request,
+)
 from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -94,9 +98,13 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flas
             document = json.loads(request.get_data(cache=False))
         except (ValueError, UnicodeDecodeError):
             return error(400, "the body is not valid JSON")
+        key = request.headers.get("Idempotency-Key")
         try:
-            answer = submit_request(rt, document)
+            answer = submit_request(rt, document, idempotency_key=key)
+        except (IntakeOutcomeUnknown, IntakeNotAcknowledged) as exc:
+            return error(503, str(exc), idempotency_key=exc.key)
         except RedmineUnavailable:
+            # Known: the create itself did not happen (or no key could have found it).
             return error(503, "Redmine is unavailable; nothing was created, retry later")
         except RedmineRejected as exc:
             log.error("Redmine refused the new issue: %s", exc)

@@ -86,6 +86,7 @@ class FieldNames(StrictModel):
     product: Text = "Product"
     product_version: Text = "Product version"
     contract_number: Text = "Contract number"
+    intake_key: Text = "Intake key"
     impact: Text = "Impact"
     request_type: Text = "Request type"
 

@@ -10,3 +10,13 @@ class StrictModel(BaseModel):
     versions, yes/no) are guarded by the types in `config.types` instead."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False, populate_by_name=True)
+
+
+class ConfigValueError(ValueError):
+    """A validator's error about a value below the validated one (`at` is the path from
+    it, e.g. (language, key) under a dict), so that the loader shows it at that value's
+    own line."""
+
+    def __init__(self, message: str, at: tuple[str | int, ...]) -> None:
+        super().__init__(message)
+        self.at = at

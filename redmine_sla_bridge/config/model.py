@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 
@@ -15,7 +15,9 @@ from redmine_sla_bridge.config.intake import IntakeConfig
 from redmine_sla_bridge.config.lifecycle import LifecycleConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
+from redmine_sla_bridge.config.provision import ProvisionConfig
 from redmine_sla_bridge.config.types import Text
+from redmine_sla_bridge.domain.markup import TextFormatting
 
 
 class AdminLogin(StrictModel):
@@ -44,6 +46,14 @@ class RedmineConfig(StrictModel):
         "a call kept alive, ~13 ms with a new connection).",
     )
     verify_tls: bool = True
+    text_formatting: TextFormatting = Field(
+        default="textile",
+        description="Redmine's text formatting (Administration > Settings > General > Text "
+        "formatting; `common_mark` is \"CommonMark Markdown\"). Values a customer sent are "
+        "escaped for it wherever a note quotes them, so they show as text, never as links, "
+        "images or macros. `textile` and `markdown` are escaped alike; notes written for "
+        "`common_mark` show stray `<wbr>` tags under `textile`.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -63,39 +73,113 @@ class ScopeConfig(StrictModel):
     trackers: list[Text] = Field(default_factory=lambda: ["Support"], min_length=1)
 
 
+DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "tier": "SLA tier",
+        "license_status": "License status",
+        "sla_priority": "SLA priority",
+        "sla_state": "SLA state",
+        "first_response_due": "First response due",
+        "resolution_due": "Resolution due",
+        "first_response_at": "First response at",
+        "contact_name": "Contact name",
+        "contact_email": "Contact email",
+        "contact_phone": "Contact phone",
+        "contact_position": "Contact position",
+        "organization": "Organization",
+        "inn": "INN",
+        "product": "Product",
+        "product_version": "Product version",
+        "contract_number": "Contract number",
+        "intake_key": "Intake key",
+        "impact": "Impact",
+        "request_type": "Request type",
+    },
+    "ru": {
+        "tier": "Уровень поддержки",
+        "license_status": "Статус лицензии",
+        "sla_priority": "Приоритет SLA",
+        "sla_state": "Состояние SLA",
+        "first_response_due": "Срок первого ответа",
+        "resolution_due": "Срок решения",
+        "first_response_at": "Первый ответ",
+        "contact_name": "Контактное лицо",
+        "contact_email": "Email контакта",
+        "contact_phone": "Телефон контакта",
+        "contact_position": "Должность контакта",
+        "organization": "Организация",
+        "inn": "ИНН",
+        "product": "Продукт",
+        "product_version": "Версия продукта",
+        "contract_number": "Номер договора",
+        "intake_key": "Ключ обращения",
+        "impact": "Влияние",
+        "request_type": "Тип обращения",
+    },
+}
+"""The names `provision` gives the fields when `fields` leaves them out, by `language`."""
+
+
+def _field_name(key: str):
+    defaults = ", ".join(f"{names[key]!r} ({language})"
+                         for language, names in DEFAULT_FIELD_NAMES.items())
+    return Field(default=None, description=f"Default by language: {defaults}.")
+
+
 class FieldNames(StrictModel):
     """Names of the Redmine custom fields the bridge provisions and fills.
 
-    Renaming is allowed (e.g. to Russian); at run time names are mapped to ids through
-    `GET /custom_fields.json`, so no id is ever written in the config.
+    A name left out takes the default of the config's `language` (Russian names for
+    `ru`). Renaming is allowed: `provision` finds each field by the marker in its
+    description and renames it. At run time names are mapped to ids, so no id is ever
+    written in the config.
     """
 
-    tier: Text = "SLA tier"
-    license_status: Text = "License status"
-    sla_priority: Text = "SLA priority"
-    sla_state: Text = "SLA state"
-    first_response_due: Text = "First response due"
-    resolution_due: Text = "Resolution due"
-    first_response_at: Text = "First response at"
-    contact_name: Text = "Contact name"
-    contact_email: Text = "Contact email"
-    contact_phone: Text = "Contact phone"
-    contact_position: Text = "Contact position"
-    organization: Text = "Organization"
-    inn: Text = "INN"
-    product: Text = "Product"
-    product_version: Text = "Product version"
-    contract_number: Text = "Contract number"
-    intake_key: Text = "Intake key"
-    impact: Text = "Impact"
-    request_type: Text = "Request type"
+    tier: Text | None = _field_name("tier")
+    license_status: Text | None = _field_name("license_status")
+    sla_priority: Text | None = _field_name("sla_priority")
+    sla_state: Text | None = _field_name("sla_state")
+    first_response_due: Text | None = _field_name("first_response_due")
+    resolution_due: Text | None = _field_name("resolution_due")
+    first_response_at: Text | None = _field_name("first_response_at")
+    contact_name: Text | None = _field_name("contact_name")
+    contact_email: Text | None = _field_name("contact_email")
+    contact_phone: Text | None = _field_name("contact_phone")
+    contact_position: Text | None = _field_name("contact_position")
+    organization: Text | None = _field_name("organization")
+    inn: Text | None = _field_name("inn")
+    product: Text | None = _field_name("product")
+    product_version: Text | None = _field_name("product_version")
+    contract_number: Text | None = _field_name("contract_number")
+    intake_key: Text | None = _field_name("intake_key")
+    impact: Text | None = _field_name("impact")
+    request_type: Text | None = _field_name("request_type")
 
     @field_validator("*")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+    def _not_blank(cls, value: str | None) -> str:
+        # Runs only on names the config gives: an empty `tier:` is an error, not a default.
+        if value is None or not value.strip():
             raise ValueError("a field name cannot be empty")
         return value.strip()
+
+    @model_validator(mode="after")
+    def _distinct(self) -> FieldNames:
+        by_name: dict[str, list[str]] = {}
+        for key, name in self.model_dump().items():
+            if name is not None:
+                by_name.setdefault(name, []).append(key)
+        same = [keys for keys in by_name.values() if len(keys) > 1]
+        if same:
+            raise ValueError("; ".join(
+                f"{' and '.join(keys)} have the same name {getattr(self, keys[0])!r}"
+                for keys in same) + ": Redmine needs a field of its own for each")
+        return self
+
+    def in_language(self, language: str) -> FieldNames:
+        """These names, with the ones left out taken from `language`'s defaults."""
+        given = self.model_dump(exclude_none=True)
+        return FieldNames(**{**DEFAULT_FIELD_NAMES[language], **given})
 
 
 class StatusNames(StrictModel):
@@ -165,12 +249,9 @@ class NoticesConfig(StrictModel):
     @field_validator("templates")
     @classmethod
     def _known_keys(cls, value):
-        from redmine_sla_bridge.domain.notices import DEFAULTS
+        from redmine_sla_bridge.config.notice_templates import check_notice_templates
 
-        for language, overrides in value.items():
-            unknown = sorted(set(overrides) - set(DEFAULTS[language]))
-            if unknown:
-                raise ValueError(f"unknown template keys for {language}: {', '.join(unknown)}")
+        check_notice_templates(value)
         return value
 
 
@@ -190,16 +271,26 @@ class StoreConfig(StrictModel):
         "that and polling is on.",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from redmine_sla_bridge.config.store_url import check_store_url
+
+        return check_store_url(value)
+
 
 class BridgeConfig(StrictModel):
     """redmine-sla-bridge configuration (one file per deployment)."""
 
     language: Literal["ru", "en"] = Field(
-        default="ru", description="Language of notes and emails to customers."
+        default="ru", description="Language of notes and emails to customers, and of the "
+        "names `provision` gives the custom fields (unless `fields` names them) and the saved "
+        "queries."
     )
     redmine: RedmineConfig
     scope: ScopeConfig = Field(default_factory=ScopeConfig)
     fields: FieldNames = Field(default_factory=FieldNames)
+    provision: ProvisionConfig = Field(default_factory=ProvisionConfig)
     statuses: StatusNames = Field(default_factory=StatusNames)
     store: StoreConfig = Field(default_factory=StoreConfig)
     polling: PollingConfig = Field(default_factory=PollingConfig)
@@ -221,6 +312,32 @@ class BridgeConfig(StrictModel):
         "acknowledgement.")
 
     _base_dir: Path | None = PrivateAttr(default=None)
+    _load_info: object = PrivateAttr(default=None)  # config.loader.LoadInfo, set by the loader
+
+    @model_validator(mode="before")
+    @classmethod
+    def _field_names_of_language(cls, data: Any) -> Any:
+        # The names' defaults depend on `language`, which FieldNames alone cannot see.
+        if not isinstance(data, dict):
+            return data
+        language = data.get("language", cls.model_fields["language"].default)
+        if language not in DEFAULT_FIELD_NAMES:
+            return data  # `language` itself reports the error
+        names = data.get("fields")
+        if isinstance(names, FieldNames):
+            names = names.model_dump(exclude_none=True)
+        if names is not None and not isinstance(names, dict):
+            return data  # `fields` reports the error
+        return {**data, "fields": {**DEFAULT_FIELD_NAMES[language], **(names or {})}}
+
+    @model_validator(mode="after")
+    def _internal_fields_known(self) -> BridgeConfig:
+        unknown = sorted(set(self.provision.internal_fields) - set(FieldNames.model_fields))
+        if unknown:
+            raise ValueError(f"provision.internal_fields names unknown field key(s) "
+                             f"{', '.join(map(repr, unknown))} (keys: "
+                             f"{', '.join(FieldNames.model_fields)})")
+        return self
 
     @model_validator(mode="after")
     def _calendars_exist(self) -> BridgeConfig:

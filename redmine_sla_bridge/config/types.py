@@ -106,11 +106,19 @@ def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
+        # The forms YAML itself reads as a date or timestamp (it is loaded as text here,
+        # so that an impossible day is reported instead of crashing the YAML reader).
+        match = _YAML_DATE.match(value.strip())
+        if match:
+            try:
+                return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError as error:
+                raise ValueError(f"expected a date YYYY-MM-DD, got {value.strip()!r}, which is "
+                                 f"not a real date ({error})") from None
     raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}")
+
+
+_YAML_DATE = re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})([Tt ]\s*\d{1,2}:\d\d(:\d\d)?.*)?$")
 
 
 Date = Annotated[

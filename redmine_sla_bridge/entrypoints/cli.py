@@ -17,9 +17,11 @@ CONFIG_OPTION = click.option(
 )
 
 
-def _load(path: str):
+def _load(path: str, *, require_secrets: bool = True):
+    """The loaded config, or every problem printed and exit 2. `require_secrets=False`
+    for commands that use no secret (offline check-config, simulate)."""
     try:
-        return load_config(path)
+        return load_config(path, require_secrets=require_secrets)
     except ConfigError as exc:
         click.echo(exc.render(), err=True)
         sys.exit(2)
@@ -38,19 +40,52 @@ def cli(log_format: str, log_level: str) -> None:
 
 @cli.command("check-config")
 @click.argument("config_file", type=click.Path(dir_okay=False))
-def check_config(config_file: str) -> None:
-    """Validate a config file: prints OK and warnings, or every error (exit 2)."""
-    from redmine_sla_bridge.bootstrap import BootstrapError, config_warnings, customers_of
+@click.option("--online", is_flag=True,
+              help="Then connect to Redmine with the config's API key and check every Redmine "
+              "name the config uses (statuses, trackers, projects, priorities, activity, members).")
+def check_config(config_file: str, online: bool) -> None:
+    """Validate a config file: prints OK and warnings, or every error (exit 2).
 
-    config = _load(config_file)
+    Offline it needs no secret: an unset ${VAR} in a secret field is only a warning.
+    With --online, Redmine names the config uses that Redmine lacks are errors (exit 2);
+    a Redmine that cannot be reached exits 1.
+    """
+    from redmine_sla_bridge.bootstrap import BootstrapError, config_warnings, customers_of
+    from redmine_sla_bridge.config.loader import ConfigIssue, load_info, redact
+
+    config = _load(config_file, require_secrets=online)
     try:
         customers_of(config)
     except BootstrapError as exc:
-        click.echo(f"{config_file}: {exc}", err=True)
+        click.echo(redact(config, f"{config_file}: {exc}"), err=True)
         sys.exit(2)
+    info = load_info(config)
+    for unresolved in info.unresolved_secrets:
+        click.echo(f"warning: {unresolved}", err=True)
     for warning in config_warnings(config):
-        click.echo(f"warning: {warning}", err=True)
-    click.echo(f"OK: {config_file}")
+        click.echo(f"warning: {redact(config, warning)}", err=True)
+    if not online:
+        click.echo(f"OK: {config_file}")
+        return
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineError, RedmineGateway
+    from redmine_sla_bridge.adapters.redmine.preflight import name_problems
+    from redmine_sla_bridge.config.yaml_source import dotted
+
+    try:
+        problems = name_problems(config, RedmineGateway.from_config(config.redmine))
+    except RedmineError as exc:
+        click.echo(redact(config, f"error: cannot check the config's names against Redmine at "
+                                  f"{config.redmine.url}: {exc}"), err=True)
+        sys.exit(1)
+    if problems:
+        click.echo(f"{config_file}: {len(problems)} problem(s) with the Redmine at "
+                   f"{redact(config, config.redmine.url)}:", err=True)
+        issues = [ConfigIssue(dotted(p.path), p.message, info.line_of(p.path)) for p in problems]
+        for issue in sorted(issues, key=lambda i: i.line or 0):
+            click.echo(redact(config, f"  - {issue}"), err=True)
+        sys.exit(2)
+    click.echo(f"OK: {config_file} (every Redmine name it uses exists at "
+               f"{redact(config, config.redmine.url)})")
 
 
 @cli.command()
@@ -65,72 +100,68 @@ def schema() -> None:
 @CONFIG_OPTION
 @click.option("--dry-run", is_flag=True, help="Only show what would change.")
 def provision(config_path: str, dry_run: bool) -> None:
-    """Create or update the Redmine custom fields the bridge needs (idempotent).
+    """Set up Redmine for the bridge (idempotent): its custom fields, who may see and
+    change them, its role and the support projects' saved queries.
 
-    Needs `redmine.admin` (an administrator's login) because Redmine's REST API cannot
-    create custom fields. Without it, prints what to create by hand and exits 1.
+    Needs `redmine.admin` (an administrator's login) because Redmine's REST API can create
+    none of these. Without it, prints what to set by hand and exits 1.
     """
     from redmine_sla_bridge.adapters.redmine import provisioning as prov
     from redmine_sla_bridge.adapters.redmine.admin_forms import AdminFormError, AdminSession
-    from redmine_sla_bridge.adapters.redmine.fields import specs_for_config
-    from redmine_sla_bridge.adapters.redmine.gateway import (
-        RedmineError,
-        RedmineGateway,
-        RedmineRejected,
-    )
+    from redmine_sla_bridge.adapters.redmine.gateway import RedmineError, RedmineGateway
 
     config = _load(config_path)
-    specs = specs_for_config(config)
     admin = config.redmine.admin
     reader = RedmineGateway.from_config(config.redmine, as_admin=admin is not None)
+    session = None
+    if admin is not None:
+        session = AdminSession(config.redmine.url, admin.login.get_secret_value(),
+                               admin.password.get_secret_value(),
+                               verify_tls=config.redmine.verify_tls)
     try:
-        target = prov.resolve_target(reader, config.scope.trackers, config.scope.projects)
-        try:
-            existing = reader.custom_fields()
-            known = True
-        except RedmineRejected:
-            existing, known = [], False
-
-        session = None
-        if admin is not None:
-            session = AdminSession(config.redmine.url, admin.login.get_secret_value(),
-                                   admin.password.get_secret_value(),
-                                   verify_tls=config.redmine.verify_tls)
-        field_projects = session.field_projects if session is not None else None
-        actions = prov.plan(specs, existing, target, field_projects)
-    except AdminFormError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except (prov.ProvisionError, RedmineError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    if not actions:
-        click.echo(f"nothing to do: all {len(specs)} custom fields are in place")
-        return
-    if admin is None or dry_run:
+        provisioner = prov.Provisioner(config, reader, session)
+        current = provisioner.plan()
         if admin is None:
+            known = provisioner.existing_fields() is not None
+            steps = provisioner.manual_steps(current)
+    except (AdminFormError, prov.ProvisionError, RedmineError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if admin is None:
+        if current.role or current.fields or current.queries or not known:
             click.echo(
                 "error: redmine.admin is not configured, and Redmine's REST API cannot create "
-                "custom fields. Either set redmine.admin (login and password of a Redmine "
-                "administrator, e.g. from ${REDMINE_ADMIN_LOGIN} / ${REDMINE_ADMIN_PASSWORD}) "
-                "and run again, or create these by hand:", err=True)
+                "custom fields, roles, field permissions or queries. Either set redmine.admin "
+                "(login and password of a Redmine administrator, e.g. from "
+                "${REDMINE_ADMIN_LOGIN} / ${REDMINE_ADMIN_PASSWORD}) and run again, or set "
+                "these by hand:", err=True)
             if not known:
                 click.echo("(the API key cannot list custom fields, so this is the full list; "
                            "skip what exists)", err=True)
-        click.echo(prov.manual_steps(actions, target), err=admin is None)
-        sys.exit(1 if admin is None else 0)
+            click.echo(steps, err=True)
+            sys.exit(1)
+        if config.provision.permissions:
+            click.echo("the custom fields and saved queries are in place; field permissions "
+                       "can only be read with redmine.admin, so check them by hand:")
+            click.echo(steps)
+            return
+    if current.empty:
+        click.echo(f"nothing to do: {provisioner.summary()} are in place")
+        return
+    if dry_run:
+        click.echo("\n".join(current.describe()))
+        return
     assert session is not None  # made above whenever redmine.admin is set
     try:
-        prov.apply(actions, session, log=lambda line: click.echo(line))
-        remaining = prov.plan(specs, reader.custom_fields(), target, field_projects)
+        count = provisioner.apply(log=lambda line: click.echo(line))
+        remaining = provisioner.verify()
     except (AdminFormError, RedmineError, prov.ProvisionError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     if remaining:
-        click.echo("error: Redmine did not take these changes: "
-                   + "; ".join(a.describe() for a in remaining), err=True)
+        click.echo("error: Redmine did not take these changes: " + "; ".join(remaining), err=True)
         sys.exit(1)
-    click.echo(f"done: {len(actions)} change(s) applied and verified")
+    click.echo(f"done: {count} change(s) applied and verified")
 
 
 def _bridge(config_path: str):
@@ -155,14 +186,26 @@ def _bridge(config_path: str):
               help="Run one full pass and exit (for cron and tests).")
 def sync(config_path: str, once: bool) -> None:
     """Poll Redmine, process every pending event, and exit."""
+    import logging
+
+    from redmine_sla_bridge.bootstrap import BootstrapError, bootstrap, config_warnings
+    from redmine_sla_bridge.config.loader import redact
     from redmine_sla_bridge.domain.ports import RedmineError
     from redmine_sla_bridge.service.sync import sync_once
 
-    rt = _bridge(config_path)
+    config = _load(config_path)
+    for warning in config_warnings(config):
+        logging.getLogger("redmine_sla_bridge").warning(redact(config, warning))
+    try:
+        rt = bootstrap(config)
+    except BootstrapError as exc:
+        click.echo(redact(config, f"error: {exc}"), err=True)
+        sys.exit(2)
     try:
         report = sync_once(rt)
     except RedmineError as exc:
-        click.echo(f"error: Redmine: {exc} (events are kept; run again later)", err=True)
+        click.echo(redact(config, f"error: Redmine: {exc} (events are kept; run again later)"),
+                   err=True)
         sys.exit(1)
     if report.poll is not None:
         click.echo(f"polled: {report.poll.seen} issue(s) seen, {report.poll.enqueued} new event(s)")
@@ -194,17 +237,21 @@ def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
         from redmine_sla_bridge.entrypoints.metrics_setup import prepare_multiprocess_metrics
 
         prepare_multiprocess_metrics()
-    from redmine_sla_bridge.bootstrap import BootstrapError, config_warnings, processing_rules
+    from redmine_sla_bridge.bootstrap import config_warnings
+    from redmine_sla_bridge.entrypoints.serve import preflight
 
-    # Loaded, checked and warned about once, here; the workers inherit the result.
+    # Loaded, checked and warned about once, here; the workers inherit the result. What
+    # would make every worker fail at boot ends `serve` here, once, with the reason.
     config = _load(config_path)
     for warning in config_warnings(config):
         click.echo(f"warning: {warning}", err=True)
-    try:
-        processing_rules(config)  # the customer directory, read before any worker starts
-    except BootstrapError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    report = preflight(config)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.problems:
+        for problem in report.problems:
+            click.echo(f"error: {problem}", err=True)
+        sys.exit(report.exit_status)
     if dev:
         from redmine_sla_bridge.entrypoints.serve import build_worker_app
 
@@ -227,14 +274,15 @@ def simulate(config_path: str, customers: str | None, request_file) -> None:
     import datetime as dt
 
     from redmine_sla_bridge.bootstrap import BootstrapError, decision_rules
+    from redmine_sla_bridge.config.loader import redact
     from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
     from redmine_sla_bridge.domain.request_decision import decide_request
 
-    config = _load(config_path)
+    config = _load(config_path, require_secrets=False)  # decides offline: no secret is used
     try:
         rules = decision_rules(config, Path(customers) if customers else None)
     except BootstrapError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(redact(config, f"error: {exc}"), err=True)
         sys.exit(2)
     try:
         document = json.loads(request_file.read())

@@ -52,7 +52,7 @@ def test_a_complete_request_is_accepted_with_fields_filled(make_runtime, redmine
     outcome = process_issue(rt, issue["id"])
     assert outcome.action == "accepted", outcome.detail
     fields = _fields(gateway, issue["id"])
-    assert fields["Contact phone"] == "+74956628734"  # normalised for the engineer
+    assert fields["Contact phone"] == "+7 495 662-87-34"  # normalised for the engineer
     assert fields["Product"] == "ИКС Стандарт"  # the alias resolved
     assert fields["SLA state"] == "on track"
     note = gateway.issue(issue["id"])["journals"][-1]["notes"]

@@ -9,7 +9,7 @@ Codes are stable: the API, Redmine notes and metrics key on them. Reason codes:
 - ``invalid_inn``: the INN is not 10/12 digits, fails its checksum, or is all zeros
   (``params["rule"]``: ``format`` | ``length`` | ``checksum`` | ``zeros``).
 - ``invalid_email``: not an address of the form local@domain.tld.
-- ``invalid_phone``: not a phone number we can write as E.164 (see `contacts`).
+- ``invalid_phone``: not a phone number libphonenumber can read (see `contacts`).
 - ``invalid_choice``: ``type``/``impact`` holds a value outside its list
   (``params["allowed"]``).
 - ``unsupported_product``: the product is not in the regulation's list (AR-2, ID-2).

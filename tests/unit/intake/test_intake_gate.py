@@ -72,7 +72,7 @@ def test_accepts_a_complete_request_and_normalises_it() -> None:
     assert decision.accepted, decision.reasons
     assert decision.reasons == ()
     n = decision.normalized
-    assert (n.contact.email, n.contact.phone) == ("Ivan@example.ru", "+74956628734")
+    assert (n.contact.email, n.contact.phone) == ("Ivan@example.ru", "+7 495 662-87-34")
     assert n.organization.inn == "7707083893"
     assert n.product == "ИКС Стандарт"
     assert (n.version, n.version_normalized) == ("v7.2 build 456", "7.2+456")

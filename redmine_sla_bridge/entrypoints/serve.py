@@ -1,28 +1,41 @@
 """`serve`: the Flask app under gunicorn, with the scheduler and drainer in every worker.
 
-The config is loaded and checked once, in the master (`cli serve`); each worker builds
-its own bridge from it after the fork (a SQLite or PostgreSQL connection must never
-cross a fork), starts a drainer woken by its own webhook handler, and a scheduler whose
-jobs run only where the leader lease is held. A worker that exits releases the lease,
-so the next leader takes over at once instead of after the lease's time-out.
+The config is loaded and checked once, in the master (`cli serve`), and so is what a
+worker needs to start (`preflight`): the customer file, a store that takes a write, and
+the names the config gives Redmine. A failure there ends `serve` once, with the reason,
+before any worker exists. Each worker then builds its own bridge from the config after
+the fork (a SQLite or PostgreSQL connection must never cross a fork), starts a drainer
+woken by its own webhook handler, and a scheduler whose jobs run only where the leader
+lease is held. A worker that exits releases the lease, so the next leader takes over at
+once instead of after the lease's time-out.
 
-A worker that cannot build its bridge raises: gunicorn then stops the whole server
-("worker failed to boot", exit 3) instead of respawning the worker forever.
+A worker that still cannot build its bridge (the store went away after the checks)
+raises: gunicorn then stops the whole server ("worker failed to boot", exit 3) instead
+of respawning the worker forever.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import sys
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import HaltServer
+from sqlalchemy.exc import SQLAlchemyError
 
-from redmine_sla_bridge.bootstrap import bootstrap
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
+from redmine_sla_bridge.adapters.redmine.preflight import check_redmine_names
+from redmine_sla_bridge.adapters.store import StoreSchemaError
+from redmine_sla_bridge.bootstrap import BootstrapError, bootstrap, open_store, processing_rules
 from redmine_sla_bridge.config.model import BridgeConfig
+from redmine_sla_bridge.domain.ports import RedmineError
 from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
 from redmine_sla_bridge.entrypoints.web.app import create_app
+from redmine_sla_bridge.entrypoints.web.readiness import describe
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +45,92 @@ log = logging.getLogger(__name__)
 # request threads that only parse a webhook and wait for a commit each queued behind it
 # for up to 5 ms per GIL hand-over, which capped ingest while the drainer was working.
 GIL_SWITCH_INTERVAL_S = 0.0005
+
+# gunicorn's timeouts (see docs/deployment.md). An idle keep-alive connection waits in
+# gthread's poller, not in a thread, but takes one of a worker's 1000 connection slots,
+# so it is not kept long. It must outlast the proxy's idle upstream connections (nginx:
+# 10 s), or nginx may send a webhook down a connection gunicorn is closing, and a POST is
+# not retried: the sender would get a 502.
+KEEPALIVE_S = 15
+# How long a stopping worker may finish its requests (systemd waits 90 s by default).
+GRACEFUL_TIMEOUT_S = 20
+# The master restarts a worker whose main loop has not reported for this long. gthread's
+# main loop keeps reporting while request threads wait, so this catches a wedged
+# worker, not a slow request: a client that sends half a request and stops holds its
+# thread until it disconnects (gunicorn has no read timeout), which is why `serve` must
+# sit behind a proxy that buffers requests (deploy/nginx/).
+WORKER_TIMEOUT_S = 60
+THREADS = 8
+
+# Options older gunicorn releases (the package allows >= 22) do not know: left out there.
+NEWER_GUNICORN_OPTIONS = frozenset({"control_socket_disable"})
+
+# Exit statuses of `serve` when a start-up check fails.
+EXIT_CONFIG = 2  # the config, the customer file or a name in Redmine: fix and restart
+EXIT_STORE = 1  # the store cannot be opened or written: may pass by itself
+
+
+@dataclass
+class PreflightReport:
+    """What the start-up checks found: `problems` stop `serve` (with `exit_status`),
+    `warnings` do not."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    exit_status: int = 0
+
+    def fail(self, message: str, exit_status: int) -> None:
+        self.problems.append(message)
+        self.exit_status = self.exit_status or exit_status
+
+
+def preflight(config: BridgeConfig, *, gateway: RedmineGateway | None = None,
+              now: dt.datetime | None = None) -> PreflightReport:
+    """The checks a worker would otherwise fail at boot, run once in the gunicorn master
+    before it forks: the customer file is valid, the store opens and commits a write,
+    and, if Redmine answers, the names the config uses exist there. Redmine not
+    answering is a warning only: the bridge must start (and store webhooks) during a
+    Redmine outage."""
+    report = PreflightReport()
+    try:
+        processing_rules(config)  # reads and checks the customer directory
+    except BootstrapError as exc:
+        report.fail(str(exc), EXIT_CONFIG)
+    _check_store(config, report, now or dt.datetime.now(dt.UTC))
+    if not report.problems:  # else exit now, not after Redmine's time-outs
+        _check_redmine_names(config, gateway, report)
+    return report
+
+
+def _check_store(config: BridgeConfig, report: PreflightReport, now: dt.datetime) -> None:
+    try:
+        store = open_store(config)
+    except BootstrapError as exc:  # the message names store.url already
+        report.fail(f"{exc} (the store cannot be opened)", EXIT_STORE)
+        return
+    except (StoreSchemaError, SQLAlchemyError, OSError, ValueError,
+            ImportError) as exc:  # ImportError: no PostgreSQL driver installed
+        report.fail(f"store.url: the store cannot be opened: {describe(exc)}", EXIT_STORE)
+        return
+    try:
+        store.check_writable(now)
+    except (SQLAlchemyError, OSError) as exc:
+        report.fail(f"store.url: the store does not take a write: {describe(exc)}", EXIT_STORE)
+    finally:
+        store.close()  # no pooled connection may cross the fork
+
+
+def _check_redmine_names(config: BridgeConfig, gateway: RedmineGateway | None,
+                         report: PreflightReport) -> None:
+    gateway = gateway or RedmineGateway.from_config(config.redmine)
+    try:
+        problems = check_redmine_names(config, gateway)
+    except RedmineError as exc:  # unreachable, or refused the reads the check needs
+        report.warnings.append(f"Redmine could not be asked at start ({exc}); starting "
+                               "anyway, the Redmine names in the config are not checked")
+        return
+    for problem in problems:
+        report.fail(problem, EXIT_CONFIG)
 
 
 def build_worker_app(config: BridgeConfig) -> Flask:
@@ -64,6 +163,8 @@ class BridgeServer(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
+            if key in NEWER_GUNICORN_OPTIONS and key not in self.cfg.settings:
+                continue
             self.cfg.set(key, value)
 
     # types-gunicorn wants environ as a MutableMapping, Flask's __call__ takes a dict: both
@@ -72,16 +173,30 @@ class BridgeServer(BaseApplication):
         return build_worker_app(self.bridge_config)
 
 
-def serve(config: BridgeConfig, *, bind: str, workers: int, timeout: int = 60) -> None:
+def serve(config: BridgeConfig, *, bind: str, workers: int,
+          timeout: int = WORKER_TIMEOUT_S) -> None:
+    """Run gunicorn until it stops. A worker that fails to boot stops the server: this
+    then raises SystemExit with gunicorn's status (3)."""
     options = {
         "bind": bind,
         "workers": workers,
         "worker_class": "gthread",
-        "threads": 8,
+        "threads": THREADS,
         "timeout": timeout,
-        "graceful_timeout": 20,
+        "keepalive": KEEPALIVE_S,
+        "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "accesslog": None,
         "preload_app": False,  # every worker opens its own store connection
         "worker_exit": worker_exit,
+        # gunicorn >= 25 opens a control socket at one path per user ($HOME/.gunicorn):
+        # every `serve` of a host would take it from the one before, and nothing of the
+        # bridge uses it.
+        "control_socket_disable": True,
     }
-    BridgeServer(config, options).run()
+    try:
+        BridgeServer(config, options).run()
+    except HaltServer as halt:
+        # gunicorn raises this a second time while stopping, when two workers failed to
+        # boot; its own handler then never runs and the process died with a traceback.
+        log.error("serve stopped: %s", halt.reason)
+        raise SystemExit(halt.exit_status) from None

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
-from . import schema_setup
+from . import health, schema_setup
 from .cursors import Cursors
 from .effect_keys import EffectKeys
 from .engine import DEFAULT_BUSY_TIMEOUT_S, build_engine
@@ -98,6 +98,13 @@ class Store:
     def schema_version(self) -> int | None:
         return schema_setup.schema_version(self._tx)
 
+    # -- health (health.py) ---------------------------------------------------------
+
+    def check_writable(self, now: datetime) -> None:
+        """Commit one throw-away write (raises as a real write would): for /readyz and
+        the start-up checks of `serve`."""
+        health.check_writable(self._tx, now)
+
     # -- inbox (inbox.py) -----------------------------------------------------------
 
     def enqueue(self, event: InboxEvent) -> bool:
@@ -129,6 +136,9 @@ class Store:
 
     def requeue_dead(self, event_id: int, now: datetime) -> bool:
         return self.inbox.requeue_dead(event_id, now)
+
+    def release_dead_workers(self, now: datetime) -> dict[str, int]:
+        return self.inbox.release_dead_workers(now)
 
     def pending_count(self) -> int:
         return self.inbox.pending_count()

@@ -8,6 +8,7 @@ input gets a 4xx with a JSON reason; nothing a client sends can produce a 5xx.
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 from collections.abc import Callable
@@ -15,7 +16,10 @@ from collections.abc import Callable
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from redmine_sla_bridge.adapters.store import Store
 from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
+from redmine_sla_bridge.entrypoints.web.readiness import CachedCheck, Check
+from redmine_sla_bridge.entrypoints.web.request_body import BodyRejected, json_text, read_body
 from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import enqueue_issue
@@ -27,6 +31,10 @@ from redmine_sla_bridge.service.intake_api import (
 from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
+
+# How long one Redmine answer serves /readyz: 100 probes cost a worker at most one call
+# per period, and an outage shows within it.
+REDMINE_CHECK_TTL_S = 10.0
 
 
 def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flask:
@@ -53,16 +61,31 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flas
         log.exception("request failed")
         return error(503, "the bridge could not store the request; retry later")
 
-    def json_body_required():
-        if request.content_length is not None and request.content_length > max_body:
-            return error(413, "body too large")
+    def json_body_required(check_json: bool = True) -> tuple[Response, int] | None:
+        """The size (413, chunked bodies included) and type (415) checks of a JSON body,
+        then, with `check_json`, its UTF-8 and nesting depth (400; the webhook checks
+        those after the signature). The body is read once, within the limit, and put
+        back as the request's input, so `request.get_data()` returns it."""
+        try:
+            body = read_body(request.environ, max_body)
+        except BodyRejected as exc:
+            # What is left of an oversized body stays unread: gunicorn drains it within
+            # its own bounds (time and bytes) or closes the connection.
+            return error(exc.status, exc.message)
         if request.mimetype != "application/json":
             return error(415, "expected Content-Type: application/json")
+        if check_json:
+            try:
+                json_text(body)
+            except BodyRejected as exc:
+                return error(exc.status, exc.message)
+        request.environ["wsgi.input"] = io.BytesIO(body)
+        request.environ["CONTENT_LENGTH"] = str(len(body))
         return None
 
     @app.post("/webhooks/redmine")
     def webhook():
-        problem = json_body_required()
+        problem = json_body_required(check_json=False)
         if problem:
             return problem
         body = request.get_data(cache=False)
@@ -121,19 +144,19 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flas
     def healthz():
         return jsonify({"status": "ok"})
 
+    def store_writable() -> None:
+        store = rt.store
+        if isinstance(store, Store):
+            store.check_writable(rt.clock())
+        else:  # a test's fake store has no write probe
+            store.pending_count()
+
+    store_check = Check("store", store_writable)
+    redmine_check = CachedCheck(Check("redmine", rt.redmine.ping), REDMINE_CHECK_TTL_S)
+
     @app.get("/readyz")
     def readyz():
-        checks = {}
-        try:
-            rt.store.pending_count()
-            checks["store"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["store"] = f"error: {type(exc).__name__}"
-        try:
-            rt.redmine.ping()
-            checks["redmine"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["redmine"] = f"error: {type(exc).__name__}"
+        checks = {"store": store_check(), "redmine": redmine_check()}
         ready = all(v == "ok" for v in checks.values())
         return jsonify({"ready": ready, "checks": checks}), 200 if ready else 503
 

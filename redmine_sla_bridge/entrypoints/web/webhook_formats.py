@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from dataclasses import dataclass
 from typing import Any
+
+from redmine_sla_bridge.entrypoints.web.request_body import BodyRejected, load_json
 
 SIGNATURE_HEADER = "X-Redmine-Signature-256"
 TOKEN_HEADER = "X-Bridge-Token"
@@ -62,9 +63,9 @@ def _optional_id(container: Any, what: str) -> int | None:
 
 def _parse_json(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise WebhookRejected(400, "the body is not valid JSON") from None
+        document = load_json(body)
+    except BodyRejected as exc:
+        raise WebhookRejected(exc.status, exc.message) from None
     if not isinstance(document, dict):
         raise WebhookRejected(400, "the body must be a JSON object")
     return document
@@ -77,7 +78,8 @@ def parse_webhook(body: bytes, headers: Any, *, secret: str | None, token: str |
     Redmine 7 native bodies must carry a valid `X-Redmine-Signature-256` (HMAC-SHA256 of
     the raw body with `secret`). suer/redmine_webhook bodies are unsigned: they must bring
     `token` in the URL (`?token=`) or in the `X-Bridge-Token` header. The signature is
-    checked before the JSON is even parsed, so an unauthenticated sender learns nothing.
+    checked before the JSON is even parsed, so an unauthenticated sender learns nothing;
+    the JSON's encoding and depth limits (request_body.py) are checked after it.
     """
     signature = headers.get(SIGNATURE_HEADER)
     if signature is not None:

@@ -13,7 +13,22 @@ class RedmineError(Exception):
 
 
 class RedmineUnavailable(RedmineError):
-    """Redmine did not answer usefully; the same call may succeed later."""
+    """Redmine did not answer usefully; the same call may succeed later.
+
+    `status` is the HTTP status Redmine (or a proxy in front of it) answered with, e.g.
+    500, 502 or 401; None when no answer came at all (connection refused or reset,
+    timeout, DNS). With a status, Redmine may be fine and only this call failing (one
+    broken issue); without one, nothing can reach it.
+    """
+
+    def __init__(self, message: str = "", *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+    @property
+    def unreachable(self) -> bool:
+        """True when no HTTP answer came: every call would fail the same way now."""
+        return self.status is None
 
 
 class RedmineRejected(RedmineError):

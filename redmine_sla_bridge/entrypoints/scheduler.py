@@ -17,12 +17,13 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from redmine_sla_bridge.service.bridge import Bridge
-from redmine_sla_bridge.service.inbox import drain
+from redmine_sla_bridge.service.inbox import drain, reclaim_dead_workers
 from redmine_sla_bridge.service.poll import poll
 from redmine_sla_bridge.service.sweep import sweep
 from redmine_sla_bridge.service.sync import PURGE_AFTER
@@ -82,12 +83,19 @@ class Drainer:
     issues that wait for a retry (Redmine down) would each start a drain that finds
     nothing due: at a thousand webhooks a second the drainer would spend a CPU core
     re-reading the backlog. A new event for an idle issue waits at most `min_gap`.
+
+    When it starts, and every `reclaim_interval` seconds after, it releases the inbox
+    leases of this host's workers that are gone (a restart after kill -9, a gunicorn
+    worker replaced after a crash), and drains at once if that released any: their
+    events need not wait for the lease to lapse (`service.inbox.reclaim_dead_workers`).
     """
 
-    def __init__(self, rt: Bridge, interval: float = 5.0, min_gap: float = 0.2) -> None:
+    def __init__(self, rt: Bridge, interval: float = 5.0, min_gap: float = 0.2,
+                 reclaim_interval: float = 60.0) -> None:
         self.rt = rt
         self.interval = interval
         self.min_gap = min_gap
+        self.reclaim_interval = reclaim_interval
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bridge-drainer", daemon=True)
@@ -103,8 +111,19 @@ class Drainer:
         self._wake.set()
         self._thread.join(timeout=10)
 
+    def _reclaim(self) -> None:
+        try:
+            if reclaim_dead_workers(self.rt):
+                self._wake.set()  # their events are due now
+        except Exception:  # a failing store must not kill the drainer (logged)
+            log.exception("releasing dead workers' inbox leases failed")
+
     def _loop(self) -> None:
+        next_reclaim = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() >= next_reclaim:
+                self._reclaim()
+                next_reclaim = time.monotonic() + self.reclaim_interval
             self._wake.wait(self.interval)
             if self._stop.is_set():
                 break

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from redmine_sla_bridge.service.bridge import Bridge
-from redmine_sla_bridge.service.inbox import DrainReport, drain
+from redmine_sla_bridge.service.inbox import DrainReport, drain, reclaim_dead_workers
 from redmine_sla_bridge.service.poll import PollReport, poll
 from redmine_sla_bridge.service.sweep import SweepReport, sweep
 
@@ -25,6 +25,8 @@ class SyncReport:
 
 
 def sync_once(bridge: Bridge) -> SyncReport:
+    # Events a crashed `serve` or `sync` of this host still holds are due at once.
+    reclaim_dead_workers(bridge)
     polled = poll(bridge) if bridge.settings.polling_enabled else None
     drained = drain(bridge)
     swept = sweep(bridge)

@@ -2,8 +2,8 @@
 
 Callers get plain dicts shaped like Redmine's JSON, and two kinds of failure:
 `RedmineUnavailable` (try again later: connection refused, timeout, 5xx, 408, 429, and
-a bad API key) and `RedmineRejected` (the request itself is wrong: other 4xx; retrying
-will not help).
+a bad API key; its `status` is the HTTP status, None without an answer) and
+`RedmineRejected` (the request itself is wrong: other 4xx; retrying will not help).
 """
 
 from __future__ import annotations
@@ -197,21 +197,42 @@ class RedmineGateway:
 
 
 def _translated(exc: Exception) -> RedmineError:
-    """The bridge's own error for a python-redmine or HTTP failure."""
+    """The bridge's own error for a python-redmine or HTTP failure.
+
+    A `RedmineUnavailable` carries the HTTP status when Redmine answered (5xx, 408, 429,
+    401, or a 2xx whose body is not JSON), and None when no answer came (refused, reset,
+    timeout, DNS): the drainer backs off one issue for the first and everything for the
+    second (service/inbox.py)."""
     if isinstance(exc, rex.AuthError):
         # A wrong or revoked key (or the REST API switched off) fails every call alike:
         # a deployment fault to fix, not a reason to give up on each event.
         return RedmineUnavailable(
             "Redmine rejected the API key (401): check redmine.api_key and that the REST "
-            "API is enabled (Administration > Settings > API)")
+            "API is enabled (Administration > Settings > API)", status=401)
     if type(exc) in _PERMANENT:
         return RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__)
+    status = _answered_status(exc)
+    # 408 Request Timeout and 429 Too Many Requests (a proxy's rate limit) mean "later".
+    if (isinstance(exc, rex.UnknownError) and status is not None and 400 <= status < 500
+            and status not in (408, 429)):
+        return RedmineRejected(status, str(exc))
+    return RedmineUnavailable(f"{type(exc).__name__}: {exc}", status=status)
+
+
+def _answered_status(exc: Exception) -> int | None:
+    """The HTTP status of the answer behind `exc`, or None if there was no answer."""
+    if isinstance(exc, rex.ServerError):
+        return 500
     if isinstance(exc, rex.UnknownError):
         status = getattr(exc, "status_code", None)
-        # 408 Request Timeout and 429 Too Many Requests (a proxy's rate limit) mean "later".
-        if status is not None and 400 <= status < 500 and status not in (408, 429):
-            return RedmineRejected(status, str(exc))
-    return RedmineUnavailable(f"{type(exc).__name__}: {exc}")
+        return status if isinstance(status, int) else None
+    if isinstance(exc, rex.JSONDecodeError):
+        # An answer, but not Redmine's JSON (e.g. an HTML error page of a proxy).
+        status = getattr(getattr(exc, "response", None), "status_code", None)
+        return status if isinstance(status, int) else None
+    if isinstance(exc, requests.HTTPError) and exc.response is not None:
+        return exc.response.status_code
+    return None
 
 
 def _plain(resource) -> dict[str, Any]:

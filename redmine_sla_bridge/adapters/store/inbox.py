@@ -3,6 +3,8 @@ retried with backoff, and kept as dead letters when given up on."""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,6 +167,44 @@ class Inbox:
             )
         return result.rowcount == 1
 
+    def release_dead_workers(self, now: datetime) -> dict[str, int]:
+        """Release the live leases held by workers of this machine that are gone, so
+        their events can be claimed at once instead of when the lease lapses (a restart
+        after kill -9, an OOM kill, a gunicorn worker replaced after a crash).
+
+        A worker named `host:pid:start:pidns` (service.inbox.worker_name) is gone when
+        `host` is this host and `pidns` this PID namespace, and its pid either does not
+        exist or belongs to a process started at another time (the pid was reused).
+        Any other name (another host or container, a name in another format) is left
+        alone: its leases lapse as usual. The events keep their attempt counts; their
+        `last_error` says whose lease was released. Returns events released by worker.
+        """
+        require_aware(now, "now")
+        with self._tx.read() as conn:
+            owners = conn.execute(
+                select(inbox_events.c.lease_owner).distinct()
+                .where(inbox_events.c.state == PENDING,
+                       inbox_events.c.lease_owner.is_not(None),
+                       inbox_events.c.lease_until > now)
+            ).scalars().all()
+        here = _this_machine()
+        gone = [owner for owner in owners if owner is not None and _is_gone(owner, here)]
+        released: dict[str, int] = {}
+        if not gone:
+            return released
+        with self._tx.write() as conn:
+            for owner in gone:
+                count = conn.execute(
+                    update(inbox_events)
+                    .where(inbox_events.c.state == PENDING,
+                           inbox_events.c.lease_owner == owner)
+                    .values(lease_owner=None, lease_until=None,
+                            last_error=f"lease released: worker {owner} is gone")
+                ).rowcount
+                if count:
+                    released[owner] = count
+        return released
+
     def pending_count(self) -> int:
         """Events not yet done or dead (in flight and waiting for a retry included)."""
         with self._tx.read() as conn:
@@ -207,6 +247,64 @@ def event_counts(conn: Connection) -> dict[str, int]:
             inbox_events.c.state == PENDING, inbox_events.c.lease_owner.is_not(None))
     ).scalar_one()
     return counts
+
+
+# -- which workers are gone (names made by service.inbox.worker_name) ------------------
+
+def _this_machine() -> tuple[str, int | None]:
+    return socket.gethostname(), pid_namespace()
+
+
+def pid_namespace() -> int | None:
+    """The inode number of this process's PID namespace (/proc/self/ns/pid), or None."""
+    try:
+        link = os.readlink("/proc/self/ns/pid")  # "pid:[4026531836]"
+    except OSError:
+        return None
+    digits = link.partition("[")[2].rstrip("]")
+    return int(digits) if digits.isdigit() else None
+
+
+def _process_stat(pid: int) -> tuple[bytes, int] | None:
+    """(state, start time in clock ticks since boot) of process `pid`, from fields 3 and
+    22 of /proc/<pid>/stat; None if it does not exist or /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    # Field 2 (the command) is in parentheses and may hold spaces or parentheses itself.
+    fields = text[text.rfind(b")") + 2:].split()
+    try:
+        return fields[0], int(fields[22 - 3])
+    except (IndexError, ValueError):
+        return None
+
+
+def _is_gone(worker: str, here: tuple[str, int | None]) -> bool:
+    """Whether the worker named `worker` is a dead process of this host (see
+    `Inbox.release_dead_workers`); False whenever that cannot be known for sure."""
+    parts = worker.rsplit(":", 3)
+    if len(parts) != 4 or not all(part.isdigit() for part in parts[1:]):
+        return False
+    host, pid, start, namespace = parts[0], int(parts[1]), int(parts[2]), int(parts[3])
+    if here[1] is None or (host, namespace) != here or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # it exists, under another user: compare its start time
+    except OSError:
+        return False
+    stat = _process_stat(pid)
+    if stat is None:
+        return False  # gone just now, or unreadable: the next look will tell
+    state, started = stat
+    # A reused pid has another start time. A zombie (Z) has exited and waits for its
+    # parent to reap it.
+    return started != start or state in (b"Z", b"X")
 
 
 def _lease(conn: Connection, ids: list[int], worker: str,

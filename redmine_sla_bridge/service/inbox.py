@@ -45,7 +45,6 @@ import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
 from redmine_sla_bridge.domain.events import InboxEvent, backoff
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected, RedmineUnavailable
@@ -97,20 +96,10 @@ def _describe(pid: int) -> str:
     return f"{name}:{start}:{namespace}" if namespace.isdigit() else name
 
 
-@runtime_checkable
-class ReleasesDeadWorkers(Protocol):
-    """The store's part of `reclaim_dead_workers` (adapters.store.Inbox)."""
-
-    def release_dead_workers(self, now: dt.datetime) -> dict[str, int]: ...
-
-
 def reclaim_dead_workers(bridge: Bridge) -> int:
     """Release the leases of this host's dead workers now instead of when they lapse;
-    returns how many events were released (0 if the store cannot do it)."""
-    store = getattr(bridge, "store", None)
-    if not isinstance(store, ReleasesDeadWorkers):
-        return 0
-    released = store.release_dead_workers(bridge.clock())
+    returns how many events were released."""
+    released = bridge.store.release_dead_workers(bridge.clock())
     for worker, count in released.items():
         log.warning("released the inbox leases of a worker that is gone",
                     extra={"worker": worker, "events": count})
@@ -239,8 +228,8 @@ def _issue_failed(store: Inbox, event: ClaimedEventLike, worker: str, moment: dt
 
 def _issue_failures_so_far(event: ClaimedEventLike) -> int:
     """Issue failures in a row before this claim, from the event's last error."""
-    last_error = getattr(event, "last_error", None)
-    found = _ISSUE_FAILURE.match(last_error) if isinstance(last_error, str) else None
+    last_error = event.last_error
+    found = _ISSUE_FAILURE.match(last_error) if last_error else None
     return int(found.group(1)) if found else 0
 
 

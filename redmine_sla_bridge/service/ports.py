@@ -48,6 +48,9 @@ class ClaimedEventLike(Protocol):
     @property
     def attempts(self) -> int: ...
 
+    @property
+    def last_error(self) -> str | None: ...
+
 
 class Inbox(Protocol):
     def enqueue(self, event: Any) -> bool: ...
@@ -68,6 +71,8 @@ class Inbox(Protocol):
 
     def purge_done(self, older_than: dt.datetime) -> int: ...
 
+    def release_dead_workers(self, now: dt.datetime) -> dict[str, int]: ...
+
 
 class Cursors(Protocol):
     def get_cursor(self, name: str) -> str | None: ...
@@ -87,7 +92,11 @@ class Leases(Protocol):
     def release(self, name: str, holder: str) -> bool: ...
 
 
-class StorePort(Inbox, Cursors, EffectKeys, Leases, Protocol):
+class Health(Protocol):
+    def check_writable(self, now: dt.datetime) -> None: ...
+
+
+class StorePort(Inbox, Cursors, EffectKeys, Leases, Health, Protocol):
     """The bridge's own store: only what cannot be read back from Redmine."""
 
 

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from redmine_sla_bridge.adapters.store import Store
 from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.entrypoints.web.readiness import CachedCheck, Check
 from redmine_sla_bridge.entrypoints.web.request_body import BodyRejected, json_text, read_body
@@ -144,14 +143,7 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flas
     def healthz():
         return jsonify({"status": "ok"})
 
-    def store_writable() -> None:
-        store = rt.store
-        if isinstance(store, Store):
-            store.check_writable(rt.clock())
-        else:  # a test's fake store has no write probe
-            store.pending_count()
-
-    store_check = Check("store", store_writable)
+    store_check = Check("store", lambda: rt.store.check_writable(rt.clock()))
     redmine_check = CachedCheck(Check("redmine", rt.redmine.ping), REDMINE_CHECK_TTL_S)
 
     @app.get("/readyz")

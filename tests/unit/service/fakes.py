@@ -91,6 +91,12 @@ class FakeStore:
     def set_cursor(self, name: str, value: str) -> None:
         self.cursors[name] = value
 
+    def release_dead_workers(self, now: dt.datetime) -> dict[str, int]:
+        return {}
+
+    def check_writable(self, now: dt.datetime) -> None:
+        self.log("write probe")
+
     def enqueue(self, event: object) -> bool:
         key = getattr(event, "delivery_id", None)
         if any(getattr(e, "delivery_id", None) == key for e in self.events):

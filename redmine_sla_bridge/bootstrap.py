@@ -117,6 +117,7 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
                          if accounting is not None else None),
         entitlements=config.entitlements.to_domain(),
+        text_formatting=config.redmine.text_formatting,
     )
 
 

@@ -2,6 +2,11 @@
 
 Templates use `string.Template` names; a config may override any key per language
 (`notices.templates`). The intake gate's rejection texts live with the gate.
+
+Every value these templates get comes from the config, the clock or the issue id, so a
+note and its email are the same text. A value a customer wrote must not be passed here
+as is: Redmine would render its markup in a note signed by support (quote it with
+`domain.markup.quote`, once per target, as the rejection note does).
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from redmine_sla_bridge.domain.intake.request import (
 )
 from redmine_sla_bridge.domain.intake.rules import AnyOf, IntakeRules
 from redmine_sla_bridge.domain.intake.versions import judge_version, normalize_version
+from redmine_sla_bridge.domain.markup import Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,11 +229,17 @@ def check(
     )
 
 
-def rejection_note(decision: IntakeDecision, rules: IntakeRules) -> str:
-    """The customer-facing note for a refused request ("" when it was accepted)."""
+def rejection_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile") -> str:
+    """The customer-facing note for a refused request ("" when it was accepted), for a
+    Redmine note in the `target` text formatting or, with "plain", for its email."""
     if decision.accepted:
         return ""
-    return render_rejection_note(decision.reasons, rules.messages)
+    return render_rejection_note(decision.reasons, rules.messages, target)
+
+
+def flags_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile") -> str:
+    """The engineer's note listing the flags, one bullet each ("" when there are none)."""
+    return "\n".join(f"* {rules.messages.flag_text(f, target)}" for f in decision.flags)
 
 
 def _trimmed(request: IntakeRequest) -> IntakeRequest:

@@ -12,6 +12,10 @@ Templates use `string.Template` ("$field_label", "${value}"). Keys:
 
 A config may override any key per language; `PLACEHOLDERS` says which names each key
 may use, and `check_override` refuses unknown keys and names at config load.
+
+A value the customer wrote (``$value``, ``$version``, ``$words``...) is quoted through
+`domain.markup.quote` when a text is rendered for a note or an email (`target`); names
+the bridge itself fills (labels, the config's lists, dates, codes) are `TRUSTED_PARAMS`.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from dataclasses import dataclass, field
 from string import Template
 from typing import Literal
 
-from redmine_sla_bridge.domain.intake.reasons import Reason
+from redmine_sla_bridge.domain.intake.reasons import Flag, Reason
 from redmine_sla_bridge.domain.intake.request import FIELD_PATHS
+from redmine_sla_bridge.domain.markup import Target, quote
 
 Language = Literal["ru", "en"]
 LANGUAGES: tuple[Language, ...] = ("ru", "en")
@@ -217,6 +222,14 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = _placeholders()
 
 _DATE_PARAMS = frozenset({"end_of_support", "previous_start", "previous_end", "next_allowed"})
 
+TRUSTED_PARAMS = frozenset({
+    "field", "field_label", "field_labels", "fields", "rule", "code", "allowed", "supported",
+    "current", "product", *_DATE_PARAMS,
+})
+"""Names filled from the config, the code or the clock (``product`` is the canonical name
+of a matched product rule). Any other name is customer data: a name added later is
+quoted unless it is listed here."""
+
 
 def check_override(key: str, template: str) -> None:
     """Raise ValueError if `key` is not a known template key or `template` uses a name
@@ -263,12 +276,17 @@ class MessageCatalog:
     def field_label(self, path: str) -> str:
         return self.template(f"field.{path}") or path
 
-    def render(self, key: str, params: Mapping[str, str], *, field_path: str = "") -> str:
-        """Fill template `key` with `params`; unknown names stay as written (never raises)."""
+    def render(self, key: str, params: Mapping[str, str], *, field_path: str = "",
+               target: Target | None = None) -> str:
+        """Fill template `key` with `params`; unknown names stay as written (never raises).
+
+        `target` quotes the customer's values for a note in that formatting or for a
+        plain-text email; None leaves them as given (the API's and `simulate`'s
+        messages)."""
         template = self.template(key)
         if template is None:
             return ""
-        values = {k: self._format_param(k, v) for k, v in params.items()}
+        values = {k: self._value(k, v, target) for k, v in params.items()}
         values.setdefault("field", field_path)
         values.setdefault("field_label", self.field_label(field_path) if field_path else "")
         if "fields" in params:
@@ -276,15 +294,31 @@ class MessageCatalog:
                 self.field_label(p.strip()) for p in params["fields"].split(",") if p.strip()))
         return Template(template).safe_substitute(values)
 
-    def reason_message(self, code: str, field_path: str, params: Mapping[str, str]) -> str:
-        return self.render(_key("reason", code, params), params, field_path=field_path)
+    def reason_message(self, code: str, field_path: str, params: Mapping[str, str],
+                       target: Target | None = None) -> str:
+        return self.render(_key("reason", code, params), params, field_path=field_path,
+                           target=target)
 
-    def send_text(self, reason: Reason) -> str:
+    def send_text(self, reason: Reason, target: Target | None = None) -> str:
         return self.render(_key("send", reason.code, reason.params), reason.params,
-                           field_path=reason.field)
+                           field_path=reason.field, target=target)
 
-    def flag_message(self, code: str, field_path: str, params: Mapping[str, str]) -> str:
-        return self.render(f"flag.{code}", params, field_path=field_path)
+    def flag_message(self, code: str, field_path: str, params: Mapping[str, str],
+                     target: Target | None = None) -> str:
+        return self.render(f"flag.{code}", params, field_path=field_path, target=target)
+
+    def reason_text(self, reason: Reason, target: Target) -> str:
+        """`reason.message` again, with the customer's values quoted for `target`."""
+        return self.reason_message(reason.code, reason.field, reason.params, target)
+
+    def flag_text(self, flag: Flag, target: Target) -> str:
+        """`flag.message` again, with the customer's values quoted for `target`."""
+        return self.flag_message(flag.code, flag.field, flag.params, target)
+
+    def _value(self, name: str, value: str, target: Target | None) -> str:
+        if name in TRUSTED_PARAMS or target is None:
+            return self._format_param(name, value)
+        return quote(value, target)
 
     def _format_param(self, name: str, value: str) -> str:
         if name in _DATE_PARAMS and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -298,22 +332,25 @@ def _key(kind: str, code: str, params: Mapping[str, str]) -> str:
     return f"{kind}.{code}.{rule}" if rule else f"{kind}.{code}"
 
 
-def render_rejection_note(reasons: Iterable[Reason], catalog: MessageCatalog) -> str:
+def render_rejection_note(reasons: Iterable[Reason], catalog: MessageCatalog,
+                          target: Target = "textile") -> str:
     """The note that tells the customer why the request waits and what to send.
 
     Layout: header; "what is wrong" with one bullet per reason; "send" with one bullet
     per distinct thing to send (left out when there is nothing to send); footer saying
-    the request is checked again on reply or reopen.
+    the request is checked again on reply or reopen. `target`: the Redmine text
+    formatting of the note, or "plain" for the email of the same text.
     """
     reasons = tuple(reasons)
     item = catalog.template("note.item") or "• $text"
     parts = [catalog.render("note.header", {})]
-    problems = [Template(item).safe_substitute(text=r.message) for r in reasons if r.message]
+    problems = [Template(item).safe_substitute(text=text) for r in reasons
+                if (text := catalog.reason_text(r, target))]
     if problems:
         parts.append("\n".join([catalog.render("note.problems", {}), *problems]))
     to_send: dict[str, None] = {}
     for reason in reasons:
-        if text := catalog.send_text(reason).strip():
+        if text := catalog.send_text(reason, target).strip():
             to_send.setdefault(text)
     if to_send:
         parts.append("\n".join([catalog.render("note.send", {}),

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from redmine_sla_bridge.domain.intake.gate import rejection_note
+from redmine_sla_bridge.domain.intake.gate import flags_note, rejection_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.lifecycle.clock import (
     STATE_RANK,
@@ -29,6 +29,7 @@ from redmine_sla_bridge.domain.lifecycle.rules import (
     development_handover,
     reply_decision,
 )
+from redmine_sla_bridge.domain.markup import rendered
 from redmine_sla_bridge.domain.notices import acknowledgement, describe_duration, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.processing.escalation import EscalationPlan, escalation, open_target
@@ -139,14 +140,17 @@ def _as_known_contact(snap: IssueSnapshot, request: IntakeRequest, decision: Req
 def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules) -> IssueUpdate:
     texts = rules.texts
     found = fields_from_request(decision.intake.normalized, decision.intake.found_in_description)
-    note = rejection_note(decision.intake, rules.decision.intake)
+    # The customer's values are escaped in the note and plain in the email.
+    message = rendered(lambda target: rejection_note(decision.intake, rules.decision.intake, target),
+                       rules.text_formatting)
     subject = texts.get("rejected.subject", number=texts.number(snap.issue_id))
     return IssueUpdate(
         snap.issue_id, "rejected", ", ".join(decision.intake.codes), decision,
         fields=found,
         status=None if snap.closed else rules.rejected_status,
-        notes=(Note(note), *_flags(decision)),
-        mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject, note),
+        notes=(Note(message.note), *_flags(decision, rules)),
+        mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject,
+                    message.mail),
     )
 
 
@@ -165,13 +169,16 @@ def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         status=rules.reopened_status if reopen else None,
         due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
         priority=redmine_priority if redmine_priority in snap.priority_order else None,
-        notes=(Note(note), *_flags(decision)),
+        notes=(Note(note), *_flags(decision, rules)),
         mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
     )
 
 
 def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issue_id: int) -> str:
-    """BA-4/BA-6: number, priority and deadlines; AR-9: what the customer may use."""
+    """BA-4/BA-6: number, priority and deadlines; AR-9: what the customer may use.
+
+    Every value in it comes from the config, the clock or the issue id, none from the
+    customer, so the note and its email are one text."""
     entitlements = rules.entitlements.of(decision.customer, decision.policy.tier,
                                          decision.start.date(), decision.intake.normalized.product)
     return acknowledgement(
@@ -180,12 +187,10 @@ def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issu
         entitlements=entitlements)
 
 
-def _flags(decision: RequestDecision) -> tuple[Note, ...]:
+def _flags(decision: RequestDecision, rules: ProcessingRules) -> tuple[Note, ...]:
     """Rudeness and ignored values are for a human: a private note, never a refusal."""
-    flags = decision.intake.flags
-    if not flags:
-        return ()
-    return (Note("\n".join(f"* {f.message}" for f in flags), private=True),)
+    text = flags_note(decision.intake, rules.decision.intake, rules.text_formatting)
+    return (Note(text, private=True),) if text else ()
 
 
 # -- an accepted request: keep its SLA fields true -----------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from redmine_sla_bridge.domain.calendar.duration import Duration
 from redmine_sla_bridge.domain.lifecycle.clock import ClockRules, SlaState
 from redmine_sla_bridge.domain.lifecycle.rules import AutoClose, CustomerReply
+from redmine_sla_bridge.domain.markup import TextFormatting
 from redmine_sla_bridge.domain.notices import NoticeTexts
 from redmine_sla_bridge.domain.policy.entitlements import Entitlements
 from redmine_sla_bridge.domain.request_decision import Rules
@@ -55,6 +56,8 @@ class ProcessingRules:
     replies: tuple[CustomerReply, ...] = ()
     time_accounting: TimeAccounting | None = None
     entitlements: Entitlements = field(default_factory=Entitlements)
+    # Redmine's Setting.text_formatting: how customer values are escaped in notes.
+    text_formatting: TextFormatting = "textile"
 
     @property
     def timezone(self) -> str:

@@ -11,6 +11,9 @@ from redmine_sla_bridge.domain.request_decision import RequestDecision
 
 @dataclass(frozen=True)
 class Note:
+    """A journal note, in Redmine's text formatting: customer values in it are escaped
+    (`domain.markup`)."""
+
     text: str
     private: bool = False
 
@@ -18,7 +21,9 @@ class Note:
 @dataclass(frozen=True)
 class Mail:
     """A notice to the requester. `key` makes it once-only: the same decision taken
-    again (a repeated delivery, a retry after a crash) never mails twice."""
+    again (a repeated delivery, a retry after a crash) never mails twice. `body` is plain
+    text, worded like the note: the customer's values in it are shortened and on one
+    line, but not escaped."""
 
     key: str
     to: str

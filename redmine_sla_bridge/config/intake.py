@@ -26,6 +26,7 @@ Example (the AR regulation, with an "Ideco" product to show the version options)
         use_default_patterns: true
         stems: ["хам"]                    # words starting with these
         patterns: ['\\bнеучи?\\b']         # regexes over lower-cased text
+        lemmas: ["неуч"]                  # any inflected form: "неучи", "неучей"
       messages:                           # override any text, per language
         ru:
           note.footer: "Ответьте на письмо — мы проверим обращение снова."
@@ -39,12 +40,13 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from redmine_sla_bridge.config.base import StrictModel
+from redmine_sla_bridge.config.base import ConfigValueError, StrictModel
 from redmine_sla_bridge.config.types import Date, Text, VersionText
 from redmine_sla_bridge.domain.intake import (
     DEFAULT_LABELS,
     FIELD_PATHS,
     LABELLED_PATHS,
+    PLACEHOLDERS,
     AnyOf,
     IntakeRules,
     Language,
@@ -151,10 +153,15 @@ class RudenessConfig(StrictModel):
                                  description="Regexes over lower-cased text, ё read as е.")
     stems: list[Text] = Field(default_factory=list,
                               description="Plain stems: words starting with them match.")
+    lemmas: list[Text] = Field(default_factory=list, description="Words in dictionary form "
+                               "(«неуч»): they match in any inflected form («неучи»).")
+    allowed: list[Text] = Field(default_factory=list, description="Words in dictionary form "
+                                "never flagged, in any form (a product or place name).")
 
     def to_domain(self) -> RudeLexicon:
         return RudeLexicon.build(use_defaults=self.use_default_patterns,
-                                 patterns=self.patterns, stems=self.stems)
+                                 patterns=self.patterns, stems=self.stems,
+                                 lemmas=self.lemmas, allowed=self.allowed)
 
     @model_validator(mode="after")
     def _compiles(self) -> RudenessConfig:
@@ -227,7 +234,8 @@ class IntakeConfig(StrictModel):
                 try:
                     check_override(key, template)
                 except ValueError as exc:
-                    raise ValueError(f"{language}: {exc}") from None
+                    at = (language, key) if key in PLACEHOLDERS else (language,)
+                    raise ConfigValueError(f"{language}: {exc}", at=at) from None
         return value
 
     @model_validator(mode="after")

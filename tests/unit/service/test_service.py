@@ -63,7 +63,7 @@ def test_a_new_request_costs_one_read_one_write_and_its_mail_is_queued_first(wor
 
 
 def test_a_notice_about_an_update_redmine_refused_is_never_sent(world):
-    bridge, issues, store, notifier, log = world
+    bridge, issues, _store, notifier, log = world
     known_contact(issues)
     issues.snapshots[7] = snapshot(Journal(at(2, 10)))
     issues.fail_apply[7] = RedmineRejected(422, "Subject is too long")
@@ -74,7 +74,7 @@ def test_a_notice_about_an_update_redmine_refused_is_never_sent(world):
 
 
 def test_a_notice_waits_on_hold_while_redmine_is_down(world):
-    bridge, issues, store, notifier, log = world
+    bridge, issues, _store, notifier, _log = world
     known_contact(issues)
     issues.snapshots[7] = snapshot(Journal(at(2, 10)))
     issues.fail_apply[7] = RedmineUnavailable("down")

@@ -117,6 +117,8 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
                          if accounting is not None else None),
         entitlements=config.entitlements.to_domain(),
+        people_may_change=frozenset(lifecycle.people_may_change),
+        field_names={spec.key: spec.name for spec in specs_for_config(config)},
         text_formatting=config.redmine.text_formatting,
     )
 

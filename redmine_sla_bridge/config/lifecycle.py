@@ -125,8 +125,24 @@ class TimeAccountingConfig(StrictModel):
     activity: Text = Field(description="Redmine time entry activity name, e.g. Support.")
 
 
+InputField = Literal["contact_name", "contact_email", "contact_phone", "contact_position",
+                     "organization", "inn", "product", "product_version", "request_type",
+                     "impact", "contract_number"]
+
+DEFAULT_PEOPLE_MAY_CHANGE: tuple[InputField, ...] = (
+    "contact_name", "contact_email", "contact_phone", "contact_position", "product_version",
+    "request_type", "impact", "contract_number")
+
+
 class LifecycleConfig(StrictModel):
     sweep_interval_seconds: int = Field(default=300, ge=10, le=86400)
+    people_may_change: list[InputField] = Field(
+        default_factory=lambda: list(DEFAULT_PEOPLE_MAY_CHANGE),
+        description="Intake fields people may change once the request is taken in (the "
+        "change recomputes, e.g. BA-5: the impact may change later). Every other intake "
+        "field (by default the organization, the INN and the product, which decide the "
+        "tier and the targets) is put back with a private note naming who changed it, as "
+        "every SLA field is.")
     escalation: EscalationConfig = Field(default_factory=EscalationConfig)
     development: DevelopmentConfig | None = None
     auto_close: list[AutoCloseRule] = Field(default_factory=list)

@@ -40,6 +40,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "просто ответьте на это сообщение до $reopen_until, и мы продолжим работу.",
         "closed.note.no_window": "Обращение $number закрыто, так как $idle. Если вопрос "
         "остался, просто ответьте на это сообщение, и мы продолжим работу.",
+        "closed.note.comment": "Обращение $number закрыто, так как $idle. Если вопрос "
+        "остался, добавьте комментарий к обращению до $reopen_until, и мы продолжим работу.",
+        "closed.note.no_window.comment": "Обращение $number закрыто, так как $idle. Если "
+        "вопрос остался, добавьте комментарий к обращению, и мы продолжим работу.",
+        "fields.reverted": "Изменение полей, которые ведёт мост SLA, отменено: $changes. "
+        "Эти значения выставляет только мост; восстановлены его значения.",
+        "fields.reset": "Поля SLA были заполнены до того, как обращение прошло проверку: "
+        "$changes. Значения сброшены: обращение проверяется заново.",
+        "fields.change": "«$field» — $who: «$old» → «$new»",
         "closed.note.new_request": "Обращение $number закрыто, так как $idle. Если вопрос "
         "остался, пожалуйста, создайте новое обращение и укажите в нём номер $number.",
         "idle.customer_message": "от вас не было сообщений в течение $after",
@@ -74,6 +83,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "just reply to this message before $reopen_until and we will continue.",
         "closed.note.no_window": "Request $number is closed because $idle. If the question "
         "remains, just reply to this message and we will continue.",
+        "closed.note.comment": "Request $number is closed because $idle. If the question "
+        "remains, add a comment to the request before $reopen_until and we will continue.",
+        "closed.note.no_window.comment": "Request $number is closed because $idle. If the "
+        "question remains, add a comment to the request and we will continue.",
+        "fields.reverted": "A change to fields the SLA bridge maintains was undone: $changes. "
+        "Only the bridge sets these values; its values are restored.",
+        "fields.reset": "SLA fields were filled in before the request passed the intake "
+        "check: $changes. They were cleared: the request is checked afresh.",
+        "fields.change": "\"$field\" by $who: \"$old\" -> \"$new\"",
         "closed.note.new_request": "Request $number is closed because $idle. If the question "
         "remains, please open a new request and mention $number in it.",
         "idle.customer_message": "we have not heard from you for $after",

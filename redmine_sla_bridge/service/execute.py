@@ -15,6 +15,7 @@ import logging
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
 from redmine_sla_bridge.domain.processing import IssueUpdate
 from redmine_sla_bridge.service.bridge import Bridge
+from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ out before its note; the retries (up to 10 min apart) make that unlikely."""
 def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
     for warning in update.warnings:
         log.warning(warning, extra={"issue_id": update.issue_id})
+    for key in update.reverted:
+        metrics.FIELDS_REVERTED.labels(key).inc()
+        log.warning("a field the bridge maintains was changed by someone else; put back",
+                    extra={"issue_id": update.issue_id, "field": key})
     notifier = bridge.notifier
     mails = update.mails if notifier is not None else ()
     for mail in mails:

@@ -37,6 +37,9 @@ REDMINE_CALLS = Counter("bridge_redmine_calls_total", "Calls to Redmine's API.",
 REDMINE_ERRORS = Counter("bridge_redmine_errors_total", "Failed calls to Redmine.", ["kind"])
 SLA_TRANSITIONS = Counter("bridge_sla_transitions_total",
                           "SLA states entered by time (sweep), by tier.", ["state", "tier"])
+FIELDS_REVERTED = Counter("bridge_fields_reverted_total",
+                          "Bridge-owned or protected fields someone else changed, put back.",
+                          ["field"])
 INBOX_PENDING = Gauge("bridge_inbox_pending", "Events waiting in the inbox.",
                       multiprocess_mode="livemax")
 

@@ -56,6 +56,7 @@ def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
         at = parse_time(journal["created_on"])
         role = role_of(journal.get("user"), bridge_user_id=bridge_user_id, requester_ids=requesters)
         user_id = (journal.get("user") or {}).get("id")
+        user_name = (journal.get("user") or {}).get("name")
         if journal.get("notes"):
             notes.append(Note(at, user_id, role, not journal.get("private_notes", False),
                               journal["notes"], journal["id"]))
@@ -67,10 +68,11 @@ def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
                     at, _status(old, status_names), _status(new, status_names) or "",
                     user_id, role, journal["id"]))
             elif prop == "attr":
-                fields.append(FieldChange(at, name, old, new, role, journal["id"]))
+                fields.append(FieldChange(at, name, old, new, role, journal["id"], user_name))
             elif prop == "cf":
                 key = field_keys.get(int(name)) if str(name).isdigit() else None
-                fields.append(FieldChange(at, f"cf:{key or name}", old, new, role, journal["id"]))
+                fields.append(FieldChange(at, f"cf:{key or name}", old, new, role, journal["id"],
+                                          user_name))
     current = issue["status"]["name"]
     initial = statuses[0].old if statuses and statuses[0].old else current
     return IssueHistory(

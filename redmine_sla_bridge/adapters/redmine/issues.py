@@ -15,7 +15,7 @@ from typing import Any
 from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog
 from redmine_sla_bridge.adapters.redmine.fields import FieldMap
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
-from redmine_sla_bridge.adapters.redmine.history import build_history, parse_time
+from redmine_sla_bridge.adapters.redmine.history import ANONYMOUS_NAMES, build_history, parse_time
 from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
 from redmine_sla_bridge.domain.intake.request import Organization
 from redmine_sla_bridge.domain.ports import NotManageable
@@ -61,6 +61,10 @@ class RedmineIssues:
                                 field_keys={fields.id(s.key): s.key for s in self.catalog.specs})
         values = fields.values_of(issue)
         assignee = issue.get("assigned_to") or None
+        author = issue.get("author") or {}
+        by_bridge = author.get("id") == facts.bridge_user_id
+        channel = ("api" if by_bridge else
+                   "email" if not author or author.get("name") in ANONYMOUS_NAMES else "redmine")
         return IssueSnapshot(
             issue_id=int(issue["id"]),
             project_id=int(issue["project"]["id"]),
@@ -74,6 +78,9 @@ class RedmineIssues:
             priority_order=self.catalog.priority_order,
             start_date=issue.get("start_date"),
             due_date=issue.get("due_date"),
+            author=author.get("name"),
+            created_by_bridge=by_bridge,
+            channel=channel,
         )
 
     def earlier_requests(self, issue_id: int, email: str) -> tuple[Organization, ...]:
@@ -173,6 +180,12 @@ class RedmineIssues:
             payload["due_date"] = update.due_date
         if update.priority is not None:
             payload["priority_id"] = self.catalog.priority_id(update.priority)
+        if update.reset:
+            # Its own journal, before the update: the bridge's journal then sets every
+            # value (see domain.processing.ownership).
+            self.gateway.update_issue(issue_id, private_notes=True, notes=update.reset_note or "",
+                                      custom_fields=self._field_map().payload(
+                                          dict.fromkeys(update.reset)))
         people = self._people(update)
         if update.assign_to is not None:
             if update.assign_to in people:

@@ -229,12 +229,14 @@ def check(
     )
 
 
-def rejection_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile") -> str:
+def rejection_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile",
+                   *, by_comment: bool = False) -> str:
     """The customer-facing note for a refused request ("" when it was accepted), for a
-    Redmine note in the `target` text formatting or, with "plain", for its email."""
+    Redmine note in the `target` text formatting or, with "plain", for its email;
+    `by_comment` when the requester answers in Redmine rather than by email."""
     if decision.accepted:
         return ""
-    return render_rejection_note(decision.reasons, rules.messages, target)
+    return render_rejection_note(decision.reasons, rules.messages, target, by_comment=by_comment)
 
 
 def flags_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile") -> str:

@@ -98,6 +98,9 @@ _RU: dict[str, str] = {
     "note.item": "• $text",
     "note.send": "Чтобы обращение взяли в работу, ответьте на это письмо и пришлите:",
     "note.footer": "Когда вы ответите или откроете обращение заново, мы проверим его ещё раз.",
+    "note.send.comment": "Чтобы обращение взяли в работу, добавьте к нему комментарий и "
+    "укажите:",
+    "note.footer.comment": "Когда вы добавите комментарий, мы проверим обращение ещё раз.",
 }
 
 _EN: dict[str, str] = {
@@ -162,6 +165,8 @@ _EN: dict[str, str] = {
     "note.item": "• $text",
     "note.send": "To have the request served, reply to this message and send:",
     "note.footer": "When you reply or reopen the request, it will be checked again.",
+    "note.send.comment": "To have the request served, add a comment to it with:",
+    "note.footer.comment": "When you add the comment, the request will be checked again.",
 }
 
 DEFAULT_TEMPLATES: Mapping[str, Mapping[str, str]] = {"ru": _RU, "en": _EN}
@@ -333,14 +338,16 @@ def _key(kind: str, code: str, params: Mapping[str, str]) -> str:
 
 
 def render_rejection_note(reasons: Iterable[Reason], catalog: MessageCatalog,
-                          target: Target = "textile") -> str:
+                          target: Target = "textile", *, by_comment: bool = False) -> str:
     """The note that tells the customer why the request waits and what to send.
 
     Layout: header; "what is wrong" with one bullet per reason; "send" with one bullet
     per distinct thing to send (left out when there is nothing to send); footer saying
     the request is checked again on reply or reopen. `target`: the Redmine text
-    formatting of the note, or "plain" for the email of the same text.
+    formatting of the note, or "plain" for the email of the same text. `by_comment`: the
+    requester filed in Redmine itself and answers with a comment, not by email.
     """
+    suffix = ".comment" if by_comment else ""
     reasons = tuple(reasons)
     item = catalog.template("note.item") or "• $text"
     parts = [catalog.render("note.header", {})]
@@ -353,9 +360,9 @@ def render_rejection_note(reasons: Iterable[Reason], catalog: MessageCatalog,
         if text := catalog.send_text(reason, target).strip():
             to_send.setdefault(text)
     if to_send:
-        parts.append("\n".join([catalog.render("note.send", {}),
+        parts.append("\n".join([catalog.render("note.send" + suffix, {}),
                                 *(Template(item).safe_substitute(text=t) for t in to_send)]))
-    parts.append(catalog.render("note.footer", {}))
+    parts.append(catalog.render("note.footer" + suffix, {}))
     return "\n\n".join(p for p in parts if p.strip())
 
 

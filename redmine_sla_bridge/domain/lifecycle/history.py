@@ -48,6 +48,7 @@ class FieldChange:
     new: str | None
     role: Role
     journal_id: int | None = None
+    author: str | None = None  # the name Redmine shows, for notes that say who did it
 
 
 @dataclass(frozen=True)

@@ -22,21 +22,29 @@ from redmine_sla_bridge.domain.lifecycle.clock import (
     read_clock,
     time_driven_state,
 )
-from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
+from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role, StatusChange
 from redmine_sla_bridge.domain.lifecycle.history import Note as HistoryNote
 from redmine_sla_bridge.domain.lifecycle.rules import (
     auto_close_due,
     development_handover,
     reply_decision,
 )
-from redmine_sla_bridge.domain.markup import rendered
+from redmine_sla_bridge.domain.markup import quote, rendered
 from redmine_sla_bridge.domain.notices import acknowledgement, describe_duration, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.processing.escalation import EscalationPlan, escalation, open_target
 from redmine_sla_bridge.domain.processing.field_values import (
+    PATH_TO_FIELD,
     fields_from_request,
     parse_field_time,
     sla_values,
+)
+from redmine_sla_bridge.domain.processing.ownership import (
+    ForeignChange,
+    acceptance_journal,
+    changed_since_intake,
+    filled_before_intake,
+    restored,
 )
 from redmine_sla_bridge.domain.processing.rules import ProcessingRules
 from redmine_sla_bridge.domain.processing.snapshot import IssueSnapshot, ListedIssue
@@ -54,9 +62,10 @@ from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_r
 def plan(snapshot: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
     """What an event on this issue changes. An update with `needs` asks for one more
     fact: plan again with it in the snapshot."""
-    if snapshot.values.get("sla_state") is None:
+    accepted_in = acceptance_journal(snapshot)
+    if accepted_in is None:
         return _intake(snapshot, rules, now)
-    return _track(snapshot, rules, now)
+    return _track(snapshot, rules, now, accepted_in)
 
 
 def effect_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, ...]:
@@ -74,6 +83,22 @@ def effect_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, .
 # -- a request the bridge has not accepted yet ---------------------------------------
 
 def _intake(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
+    """The gate decides, whatever the SLA fields say: values typed into them before the
+    bridge took the request in are cleared first, in a journal of their own, so that the
+    bridge's own journal then sets every SLA value (that is what "taken in" means)."""
+    forged = filled_before_intake(snap)
+    if not forged:
+        return _gate(snap, rules, now)
+    cleared = dataclasses.replace(snap, values={**snap.values, **{c.key: None for c in forged}})
+    update = _gate(cleared, rules, now)
+    if update.action not in ("accepted", "rejected"):
+        return update
+    return dataclasses.replace(
+        update, reset=tuple(c.key for c in forged),
+        reset_note=_changes_note(True, forged, rules), reverted=tuple(c.key for c in forged))
+
+
+def _gate(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
     history = snap.history
     replies: tuple[HistoryNote, ...] = ()
     if not snap.closed and history.bridge_spoke_last():
@@ -141,7 +166,9 @@ def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
     texts = rules.texts
     found = fields_from_request(decision.intake.normalized, decision.intake.found_in_description)
     # The customer's values are escaped in the note and plain in the email.
-    message = rendered(lambda target: rejection_note(decision.intake, rules.decision.intake, target),
+    by_comment = _answers_by_comment(snap)
+    message = rendered(lambda target: rejection_note(decision.intake, rules.decision.intake, target,
+                                                     by_comment=by_comment),
                        rules.text_formatting)
     subject = texts.get("rejected.subject", number=texts.number(snap.issue_id))
     return IssueUpdate(
@@ -195,13 +222,39 @@ def _flags(decision: RequestDecision, rules: ProcessingRules) -> tuple[Note, ...
 
 # -- an accepted request: keep its SLA fields true -----------------------------------
 
-def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
+def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime,
+           accepted_in: int) -> IssueUpdate:
+    foreign = changed_since_intake(snap, accepted_in, rules.people_may_change)
+    # Inputs are put back before deciding, so the decision rests on the values the bridge
+    # stands by; the SLA fields it computes are compared with what is really there, so
+    # the ordinary update writes them back.
+    inputs = tuple(c for c in foreign if c.key not in _RECOMPUTED)
+    if inputs:
+        request = snap.request
+        for change in inputs:
+            if change.key in _KEY_TO_PATH:
+                request = request.with_value(_KEY_TO_PATH[change.key], change.bridge_value)
+        snap = dataclasses.replace(snap, values=restored(snap.values, inputs), request=request)
+    update = _track_values(snap, rules, now)
+    if not foreign:
+        return update
+    restore = {c.key: c.bridge_value for c in inputs}
+    note = _changes_note(False, foreign, rules)
+    notes = _merge_private((Note(note, private=True), *update.notes))
+    detail = "; ".join(p for p in (update.detail if update.action != "unchanged" else "",
+                                   "reverted " + ", ".join(c.key for c in foreign)) if p)
+    return dataclasses.replace(
+        update, action="updated", detail=detail, fields={**restore, **update.fields},
+        notes=notes, reverted=tuple(c.key for c in foreign))
+
+
+def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
     decision = decide_request(snap.request, rules.decision, received_at=snap.history.created_at,
                               known_contact=True)
     unacknowledged = _intake_without_acknowledgement(snap, decision, rules)
     if unacknowledged is not None:
         return unacknowledged
-    replied = _customer_reply(snap, decision, rules)
+    replied = _customer_reply(snap, decision, rules, now)
     if replied is not None:
         return replied
     accounting = _account_time(snap, rules)
@@ -277,7 +330,7 @@ def _escalate_on_event(snap: IssueSnapshot, reading: ClockReading, decision: Req
 
 
 def _customer_reply(snap: IssueSnapshot, decision: RequestDecision,
-                    rules: ProcessingRules) -> IssueUpdate | None:
+                    rules: ProcessingRules, now: dt.datetime) -> IssueUpdate | None:
     """ID-10 / BA-8: the requester wrote while the issue waited or was closed."""
     if not rules.replies:
         return None
@@ -296,9 +349,19 @@ def _customer_reply(snap: IssueSnapshot, decision: RequestDecision,
             mails=_mail("too-late", snap, decision.intake.normalized.contact.email,
                         texts.get("closed.subject", number=number), note))
     notes = (Note(texts.get("reopened.note", number=number)),) if snap.closed else ()
+    # The SLA fields as they are once the status has moved: written in the same journal,
+    # so the state is never left at "paused" until the next pass.
+    moved = _with_status(snap.history, reply.rule.to_status, now)
+    reading = read_clock(moved, start=decision.start, targets=decision.policy.targets,
+                         schedules=rules.schedules, rules=rules.clock, now=now,
+                         acknowledged_at=_acknowledged_at(snap.history))
+    zone = ZoneInfo(rules.timezone)
+    changes = _changed(snap, sla_values(decision, moved, reading, zone))
     return IssueUpdate(snap.issue_id, "reopened" if snap.closed else "resumed",
                        f"{snap.status} -> {reply.rule.to_status}", decision,
-                       status=reply.rule.to_status, notes=notes)
+                       status=reply.rule.to_status, notes=notes, fields=changes,
+                       due_date=_due_date(snap, reading.due(TargetKind.RESOLUTION), zone)
+                       if changes else None)
 
 
 def _handover(snap: IssueSnapshot, rules: ProcessingRules) -> int | None:
@@ -425,7 +488,8 @@ def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetim
         if due is None or due > now:
             continue
         idle = texts.get(f"idle.{rule.idle_since}", after=describe_duration(rules.language, rule.after))
-        note = _closing_note(rules, rule.to_status, number, idle, now)
+        note = _closing_note(rules, rule.to_status, number, idle, now,
+                             by_comment=_answers_by_comment(snap))
         return IssueUpdate(
             snap.issue_id, "closed", rule.name, status=rule.to_status, notes=(Note(note),),
             mails=_mail("closed", snap, snap.values.get("contact_email"),
@@ -433,7 +497,8 @@ def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetim
     return None
 
 
-def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, now: dt.datetime) -> str:
+def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, now: dt.datetime,
+                  *, by_comment: bool = False) -> str:
     """Says how to continue: a reply reopens the request (within the window, if any),
     or, when no reply rule covers the closed status, a new request is needed."""
     texts = rules.texts
@@ -441,9 +506,11 @@ def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, n
     if reopen is None:
         return texts.get("closed.note.new_request", number=number, idle=idle)
     if reopen.within is None:
-        return texts.get("closed.note.no_window", number=number, idle=idle)
+        open_key = "closed.note.no_window.comment" if by_comment else "closed.note.no_window"
+        return texts.get(open_key, number=number, idle=idle)
     until = rules.schedules[reopen.calendar].add(now, reopen.within)
-    return texts.get("closed.note", number=number, idle=idle,
+    window_key = "closed.note.comment" if by_comment else "closed.note"
+    return texts.get(window_key, number=number, idle=idle,
                      reopen_until=format_due(until.astimezone(ZoneInfo(rules.timezone))))
 
 
@@ -488,3 +555,47 @@ def _mail(kind: str, snap: IssueSnapshot, to: str | None, subject: str, body: st
     # Keyed by issue and the journal count the note answers: a re-run of the same
     # decision (a repeated delivery, a retry) never mails twice.
     return (Mail(f"{kind}:{snap.issue_id}:{len(snap.history.notes)}", to, subject, body),)
+
+
+_KEY_TO_PATH = {key: path for path, key in PATH_TO_FIELD.items()}
+_RECOMPUTED = frozenset({"tier", "license_status", "sla_priority", "sla_state",
+                         "first_response_due", "resolution_due", "first_response_at"})
+"""Bridge fields every pass computes anew: putting them back is the ordinary update."""
+
+
+def _answers_by_comment(snap: IssueSnapshot) -> bool:
+    """The requester filed in Redmine itself (a Redmine account, not mail or the API)
+    and so answers with a comment there; everyone else answers by email."""
+    return snap.channel == "redmine"
+
+
+def _with_status(history: IssueHistory, status: str, now: dt.datetime) -> IssueHistory:
+    change = StatusChange(now, history.status, status, None, Role.BRIDGE, None)
+    return dataclasses.replace(history, status=status,
+                               status_changes=(*history.status_changes, change))
+
+
+def _changes_note(before_intake: bool, changes: tuple[ForeignChange, ...],
+                  rules: ProcessingRules) -> str:
+    """A private note naming who changed what; the values are whatever someone typed,
+    so they are quoted as data."""
+    texts, target = rules.texts, rules.text_formatting
+    empty = "—"
+
+    def shown(value: str | None) -> str:
+        return quote(value, target) if value else empty
+
+    parts = [texts.get("fields.change", field=rules.field_names.get(c.key, c.key),
+                       who=quote(c.who, target), old=shown(c.bridge_value), new=shown(c.value))
+             for c in changes]
+    key = "fields.reset" if before_intake else "fields.reverted"
+    return texts.get(key, changes="; ".join(parts))
+
+
+def _merge_private(notes: tuple[Note, ...]) -> tuple[Note, ...]:
+    """Private notes go into one journal: each journal is one note."""
+    private = [n.text for n in notes if n.private]
+    public = tuple(n for n in notes if not n.private)
+    if len(private) <= 1:
+        return notes
+    return (Note("\n\n".join(private), private=True), *public)

@@ -56,6 +56,10 @@ class ProcessingRules:
     replies: tuple[CustomerReply, ...] = ()
     time_accounting: TimeAccounting | None = None
     entitlements: Entitlements = field(default_factory=Entitlements)
+    # Intake fields people may change after intake (the change recomputes); every other
+    # intake field, like every SLA field, is put back when someone else changes it.
+    people_may_change: frozenset[str] = frozenset()
+    field_names: Mapping[str, str] = field(default_factory=dict)  # as Redmine shows them
     # Redmine's Setting.text_formatting: how customer values are escaped in notes.
     text_formatting: TextFormatting = "textile"
 

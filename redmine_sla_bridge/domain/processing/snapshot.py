@@ -44,6 +44,11 @@ class IssueSnapshot:
     priority_order: tuple[str, ...] = ()  # Redmine's priorities, lowest first
     start_date: str | None = None
     due_date: str | None = None
+    author: str | None = None  # as Redmine shows the name
+    created_by_bridge: bool = False  # the intake API (or a tool acting as the bridge)
+    # How the request came, so notes say how to answer: "email" (Redmine's mail handler
+    # or the bridge's mailbox), "redmine" (a user with an account), "api".
+    channel: str = "email"
     remembered: frozenset[str] = frozenset()
     time_entries: tuple[LoggedTime, ...] | None = None  # None: not read
     earlier_requests: tuple[Organization, ...] | None = None  # newest first; None: not read

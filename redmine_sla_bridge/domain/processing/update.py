@@ -80,11 +80,16 @@ class IssueUpdate:
     new_state: SlaState | None = None  # the SLA state got worse (escalation)
     warnings: tuple[str, ...] = ()  # for the log: something an admin must fix
     project_id: int | None = None  # where `assign_to` and `watchers` are members
+    # Fields cleared in a journal of their own, before everything else, with `reset_note`
+    # (private): SLA values typed by someone else before the bridge took the request in.
+    reset: tuple[str, ...] = ()
+    reset_note: str | None = None
+    reverted: tuple[str, ...] = ()  # protected fields put back (for the log and metrics)
 
     @property
     def writes_issue(self) -> bool:
         return bool(self.fields or self.status or self.due_date or self.priority
-                    or self.assign_to or self.notes)
+                    or self.assign_to or self.notes or self.reset)
 
 
 @dataclass(frozen=True)

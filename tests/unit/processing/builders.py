@@ -80,8 +80,8 @@ class Journal:
         return self
 
     def field(self, when: dt.datetime, name: str, old: str | None, new: str | None,
-              role: Role = Role.BRIDGE) -> Journal:
-        self.fields.append(FieldChange(when, name, old, new, role, self._id()))
+              role: Role = Role.BRIDGE, author: str | None = None) -> Journal:
+        self.fields.append(FieldChange(when, name, old, new, role, self._id(), author))
         return self
 
     def history(self) -> IssueHistory:

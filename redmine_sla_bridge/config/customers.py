@@ -12,13 +12,19 @@ YAML (any nesting an admin can read; dates unquoted are fine, INNs must be quote
         partner: false                      # optional, default false
         licenses:                           # optional
           - {kind: update, product: ИКС Стандарт, starts: 2024-03-01, expires: 2025-02-28}
-          - {kind: perpetual, product: ИКС Стандарт, starts: 2024-03-01}   # no expires = never ends
+          - {kind: perpetual, product: ИКС Стандарт, starts: 2024-03-01}   # no expires: see below
+          - {kind: premium, product: ИКС Стандарт, starts: 2024-03-01, expires: never}
           - kind: contract                  # AS-4: individual contract with its own SLA
             starts: 2024-01-01
             expires: 2024-12-31
             sla: {reference: "SLA-17", first_response: 2h, resolution: 16h, calendar: "24x7"}
         demos:                              # optional, ID-4
           - {starts: 2024-05-01, ends: 2024-05-30, product: Ideco ICS}
+
+`expires` left out (or an empty CSV cell): the license ends when the policy's default
+term for its kind says (`policy.license_terms`, e.g. premium one year: AR-5, ID-3); a
+kind without a default term (perpetual) never ends. `expires: never` = never ends,
+whatever the kind's default. A date = the license's last valid day.
 
 CSV (what a CRM or Excel exports): one row per license, the customer columns repeated on
 each row. Header names are fixed, column order is free; `,` or `;` separated; UTF-8
@@ -32,7 +38,9 @@ each row. Header names are fixed, column order is free; `,` or `;` separated; UT
   acknowledgement, first_response, resolution, calendar (its SLA, AS-4).
 * partner: yes/no, true/false, 1/0, да/нет; empty = no. It and name must be the same on
   every row of one INN. `note` is ignored (for the humans who keep the file).
-* product empty or `*` = the license covers all products; expires empty = never ends.
+* product empty or `*` = the license covers all products; expires empty = the kind's
+  default term (`policy.license_terms`), or never ends if it has none; `never` = never
+  ends.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, StrictBool
 
 from redmine_sla_bridge.config.base import StrictModel
-from redmine_sla_bridge.config.types import Date, DurationText, InnText, Text
+from redmine_sla_bridge.config.types import Date, DurationText, ExpiryDate, InnText, Text
 
 DEMO_ROW_KIND = "demo"
 """In the CSV, `kind` = demo makes the row a demo period rather than a license."""
@@ -70,7 +78,7 @@ class _LicenseSpec(StrictModel):
     kind: Text = Field(min_length=1)
     product: Text | None = None
     starts: Date
-    expires: Date | None = None
+    expires: ExpiryDate | None = None
     sla: _SlaSpec | None = None
 
 
@@ -137,6 +145,7 @@ def _csv_date(value: Any) -> Any:
 
 
 CsvDate = Annotated[Date, BeforeValidator(_csv_date)]
+CsvExpiryDate = Annotated[ExpiryDate, BeforeValidator(_csv_date)]
 
 
 class CsvRowSpec(StrictModel):
@@ -148,7 +157,7 @@ class CsvRowSpec(StrictModel):
     kind: Text | None = None
     product: Text | None = None
     starts: CsvDate | None = None
-    expires: CsvDate | None = None
+    expires: CsvExpiryDate | None = None
     reference: Text | None = None
     acknowledgement: DurationText | None = None
     first_response: DurationText | None = None
@@ -163,6 +172,7 @@ __all__ = [
     "CSV_SLA_COLUMNS",
     "DEMO_ROW_KIND",
     "CsvDate",
+    "CsvExpiryDate",
     "CsvRowSpec",
     "CustomerFileSpec",
 ]

@@ -5,16 +5,19 @@ Everything an admin needs to turn a regulation's tables into enforcement without
     policy:
       calendar: moscow                    # targets without their own calendar use it
       customers: {file: customers.yaml}   # or .csv; relative to the config file
+      license_terms: {premium: {years: 1}}  # AR-5: an entry without `expires` ends a year on
       tiers:                              # ordered, first match wins (AR-3)
         - {name: partner, when: {partner: true}}
         - {name: premium, when: {license_active: [premium, support_module]}}
+        - {name: recent, when: {purchased_within: {years: 1, kinds: [perpetual]}}}
         - {name: other, when: {}}         # the catch-all, always last
       priority:
         mode: impact                      # tier | impact | matrix
         default_impact: P3
         redmine: {P1: Immediate, P2: Urgent}
       targets:                            # per kind, first matching rule that sets it
-        - {when: {high_criticality: true}, first_response: 4h, calendar: "24x7"}
+        - {when: {high_criticality: true}, first_response: 4h, calendar: "24x7",
+           contract_overrides: false}     # RB-3: a contract's own term does not cancel it
         - {when: {tier: premium}, first_response: 8h}
       product_exceptions:
         - {product: "ИКС Lite", first_response: unlimited, resolution: unlimited}
@@ -47,6 +50,7 @@ from redmine_sla_bridge.domain.policy import (
     LICENSE_KINDS,
     AllOf,
     AnyOf,
+    CalendarPeriod,
     Condition,
     HasContract,
     HighCriticality,
@@ -71,6 +75,9 @@ from redmine_sla_bridge.domain.policy import (
     TierPolicy,
     TierRule,
 )
+
+PERPETUAL_KIND = "perpetual"
+"""The product license itself: it never ends, so it takes no default term."""
 
 # Strict: "365" in quotes or `true` is a typo, not a number of days.
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
@@ -143,8 +150,29 @@ class LicenseKindsSpec(StrictModel):
     )
 
 
-class PurchasedWithinSpec(StrictModel):
-    days: PositiveInt = Field(description="The license started less than this many days ago.")
+class PeriodSpec(StrictModel):
+    """A span of the civil calendar: `{years: 1}`, `{months: 6}`, `{days: 30}` or a
+    combination. Years and months follow the Civil Code (art. 192): 2024-02-29 + 1 year
+    = 2025-02-28, 2025-01-31 + 1 month = 2025-02-28."""
+
+    years: NonNegativeInt = Field(default=0, description="Calendar years.")
+    months: NonNegativeInt = Field(default=0, description="Calendar months.")
+    days: NonNegativeInt = Field(default=0, description="Calendar days.")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PeriodSpec:
+        if not (self.years or self.months or self.days):
+            raise ValueError("give at least one of years, months, days (e.g. {years: 1})")
+        return self
+
+    def period(self) -> CalendarPeriod:
+        return CalendarPeriod(self.years, self.months, self.days)
+
+
+class PurchasedWithinSpec(PeriodSpec):
+    """The license started less than this period before the request date: `{years: 1}`
+    is a calendar year (AR-3, AS-1), `{days: 365}` counts days."""
+
     kinds: list[Text] | None = Field(
         default=None,
         min_length=1,
@@ -226,11 +254,11 @@ class ConditionSpec(StrictModel):
             elif spec is not None:
                 parts.append(kind_condition(frozenset(spec.kinds), same_product=spec.same_product))
         if self.purchased_within_days is not None:
-            parts.append(PurchasedWithin(self.purchased_within_days))
+            parts.append(PurchasedWithin(CalendarPeriod(days=self.purchased_within_days)))
         if self.purchased_within is not None:
             purchased = self.purchased_within
             kinds = None if purchased.kinds is None else frozenset(purchased.kinds)
-            parts.append(PurchasedWithin(purchased.days, kinds=kinds,
+            parts.append(PurchasedWithin(purchased.period(), kinds=kinds,
                                          same_product=purchased.same_product))
         if isinstance(self.in_demo, bool):
             parts.append(InDemo(self.in_demo))
@@ -472,9 +500,16 @@ class TargetWhenSpec(StrictModel):
 class TargetRuleSpec(TargetDurationsSpec):
     when: TargetWhenSpec = Field(description="{} = a default for every request.")
     label: Text | None = None
+    contract_overrides: StrictBool = Field(
+        default=True,
+        description="false: a customer's contract that fixes the same kind does not replace "
+        "this rule; the rule still applies where it matches (RB-3: high-criticality requests "
+        "are not limited to working time, contract or not).",
+    )
 
     def to_domain(self) -> TargetRule:
-        return TargetRule(self.when.to_domain(), self.durations(), self.calendar, self.label)
+        return TargetRule(self.when.to_domain(), self.durations(), self.calendar, self.label,
+                          contract_overrides=self.contract_overrides)
 
 
 class ProductExceptionSpec(TargetDurationsSpec):
@@ -516,6 +551,13 @@ class PolicyConfig(StrictModel):
         description=f"License kinds beyond the built-in {', '.join(sorted(LICENSE_KINDS))}.",
     )
     license_status: LicenseStatusSpec = Field(default_factory=LicenseStatusSpec)
+    license_terms: dict[Text, PeriodSpec] = Field(
+        default_factory=dict,
+        description="Default term per license kind, e.g. {premium: {years: 1}}, for directory "
+        "entries without `expires` (AR-5, ID-3); `expires: never` or a date in the entry wins. "
+        "A kind without a term (perpetual) never ends. The start day is the term's first day: "
+        "{years: 1} from 2026-03-01 ends on 2027-02-28.",
+    )
     customers: CustomersSpec | None = Field(
         default=None, description="Customer directory; without it every customer is unknown."
     )
@@ -581,6 +623,17 @@ class PolicyConfig(StrictModel):
                     f"tiers[{index}] ({rule.name}): unknown license kind {', '.join(unknown)}; "
                     f"known: {', '.join(sorted(known))} (declare more in extra_license_kinds)"
                 )
+        unknown_terms = sorted(set(self.license_terms) - known)
+        if unknown_terms:
+            raise ValueError(
+                f"license_terms: unknown license kind {', '.join(unknown_terms)}; "
+                f"known: {', '.join(sorted(known))} (declare more in extra_license_kinds)"
+            )
+        if PERPETUAL_KIND in self.license_terms:
+            raise ValueError(
+                f"license_terms: a {PERPETUAL_KIND} license never ends; give it no term "
+                "(a license that does end belongs to another kind)"
+            )
         status_kinds = {*(self.license_status.kinds or []), *self.license_status.trial_kinds}
         if status_kinds - known:
             raise ValueError(
@@ -630,6 +683,7 @@ class PolicyConfig(StrictModel):
                 product_exceptions=tuple(e.to_domain() for e in self.product_exceptions),
             ),
             license_status=self.license_status.to_domain(),
+            license_terms={kind: spec.period() for kind, spec in self.license_terms.items()},
         )
 
 
@@ -638,6 +692,7 @@ __all__ = [
     "CustomersSpec",
     "HighCriticalitySpec",
     "LicenseStatusSpec",
+    "PeriodSpec",
     "PolicyConfig",
     "PrioritySpec",
     "ProductExceptionSpec",

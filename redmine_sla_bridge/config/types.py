@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
@@ -127,6 +127,28 @@ Date = Annotated[
     PlainSerializer(lambda d: d.isoformat(), return_type=str),
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
+
+
+NEVER = "never"
+"""`expires: never`: a license that never ends, whatever default term its kind has."""
+
+
+def _expiry(value: Any) -> dt.date | str:
+    if isinstance(value, str) and value.strip().casefold() == NEVER:
+        return NEVER
+    try:
+        return _date(value)
+    except ValueError as error:
+        raise ValueError(f"{error} (or {NEVER} for a license that never ends)") from None
+
+
+ExpiryDate = Annotated[
+    dt.date | Literal["never"],
+    BeforeValidator(_expiry),
+    PlainSerializer(lambda d: d if isinstance(d, str) else d.isoformat(), return_type=str),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"const": NEVER}]}),
+]
+"""A license's last day, or "never"; left out = the policy's default term for the kind."""
 
 
 _DURATION = re.compile(r"^\s*(?P<n>\d+)\s*(?P<unit>m|min|h|d)\s*$")

@@ -8,15 +8,15 @@ in-memory source and "now" is the request's own registration time.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from redmine_sla_bridge.domain.calendar import Schedule
 from redmine_sla_bridge.domain.intake import gate
 from redmine_sla_bridge.domain.intake.gate import IntakeDecision
-from redmine_sla_bridge.domain.intake.request import IntakeRequest
+from redmine_sla_bridge.domain.intake.request import IntakeRequest, Organization
 from redmine_sla_bridge.domain.intake.rules import IntakeRules
 from redmine_sla_bridge.domain.policy import (
     Customer,
@@ -26,6 +26,7 @@ from redmine_sla_bridge.domain.policy import (
     RequestFacts,
     TargetKind,
     decide,
+    format_duration,
 )
 from redmine_sla_bridge.domain.policy import deadlines as compute_deadlines
 
@@ -66,7 +67,27 @@ class RequestDecision:
                 kind.value: _iso_minutes(self.deadlines.get(kind)) for kind in TargetKind
             },
             "explanation": list(self.policy.matched_rules),
+            "why": self.why(),
         }
+
+    def why(self) -> dict[str, Any]:
+        """Which rule produced each value: the tier rule, the license that decided the
+        status, the priority rule, and per target the rule or contract term, its calendar
+        (and where that came from) and the deadline."""
+        why: dict[str, Any] = dict(self.policy.why)
+        for kind in TargetKind:
+            target = self.policy.targets.get(kind)
+            source = self.policy.target_sources.get(kind)
+            if target is None or source is None:
+                continue
+            why[kind.value] = {
+                "rule": source.rule,
+                "duration": format_duration(target.duration),
+                "calendar": target.calendar,
+                "calendar_from": source.calendar,
+                "deadline": _iso_minutes(self.deadlines.get(kind)),
+            }
+        return why
 
 
 def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.datetime,
@@ -77,7 +98,9 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     start = (request.created_at or received_at).astimezone(zone)
     day = start.date()
     inn = request.organization.inn
-    customer = rules.customers.get(_digits(inn)) if inn else None
+    # AR-5/ID-3: open-ended licenses get their kind's default term before anything looks
+    # at them (the tier, the status, the demo periods and the plan's entitlements alike).
+    customer = rules.policy.effective_customer(rules.customers.get(_digits(inn)) if inn else None)
     current = next((d for d in customer.demos if d.includes(day)), None) if customer else None
     # ID-4: the demo period in use is judged against the ones granted before it, as of
     # its own start; judging it against itself would always allow it.
@@ -88,13 +111,67 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
                         demo_started=current.starts if current else None)
     normalized = intake.normalized
     if normalized.organization.inn and normalized.organization.inn != inn:
-        customer = rules.customers.get(normalized.organization.inn)
+        customer = rules.policy.effective_customer(rules.customers.get(normalized.organization.inn))
     facts = RequestFacts(product=normalized.product, impact=normalized.impact,
                          request_type=normalized.type)
     policy = decide(customer, facts, rules.policy, now=start)
     due = compute_deadlines(policy, start, rules.schedules)
     return RequestDecision(intake, customer, policy, start,
                            {k: (v.astimezone(zone) if v else None) for k, v in due.items()})
+
+
+@dataclass(frozen=True)
+class RepeatDecision:
+    """A decision taken with what is known of the contact's earlier requests (ID-6), and
+    what was assumed: `known_contact` (decided as a repeat request), `reused` (the values
+    taken from the earlier request, by field path) and `note` in words."""
+
+    decision: RequestDecision
+    known_contact: bool
+    reused: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""
+
+
+def only_first_request_data_missing(decision: RequestDecision, rules: Rules) -> bool:
+    """ID-6: the request is refused for nothing but data demanded on a first request."""
+    first_only = set(rules.intake.first_request_only)
+    return bool(first_only) and not decision.accepted and all(
+        r.code == "missing_field" and r.field in first_only for r in decision.intake.reasons)
+
+
+def decide_with_earlier_requests(request: IntakeRequest, rules: Rules, *,
+                                 received_at: dt.datetime,
+                                 earlier: Sequence[Organization]) -> RepeatDecision:
+    """The decision as the event pipeline takes it when the contact may have written
+    before (`domain.processing.plan`, ID-6): decided as a first request; when that is
+    refused only for first-request data and the request names a contact email, the
+    contact's newest earlier request (`earlier`, newest first; its organization) lends
+    the missing organization name and INN, and the request is decided again as a known
+    contact's. `earlier` empty = the contact never wrote before."""
+    first = decide_request(request, rules, received_at=received_at)
+    if first.accepted:
+        return RepeatDecision(first, False, note="accepted as a first request; earlier "
+                              "requests are not looked up")
+    if not only_first_request_data_missing(first, rules):
+        return RepeatDecision(first, False, note="refused for more than first-request data "
+                              "(ID-6); earlier requests are not looked up")
+    if not first.intake.normalized.contact.email:
+        return RepeatDecision(first, False, note="no contact email: the bridge cannot find "
+                              "the contact's earlier requests; decided as a first request")
+    if not earlier:
+        return RepeatDecision(first, False, note="the contact has no earlier request; "
+                              "decided as a first request")
+    known = earlier[0]
+    reused: dict[str, str] = {}
+    for path, value in (("organization.name", known.name), ("organization.inn", known.inn)):
+        if request.get(path) is None and value:
+            request = request.with_value(path, value)
+            reused[path] = value
+    decision = decide_request(request, rules, received_at=received_at, known_contact=True)
+    taken = ", ".join(reused) or "nothing (no organization data known)"
+    return RepeatDecision(decision, True, reused, note="the contact has written before (ID-6): "
+                          f"first-request data not demanded; reused from the earlier request: "
+                          f"{taken}")
 
 
 def _iso_minutes(moment: dt.datetime | None) -> str | None:

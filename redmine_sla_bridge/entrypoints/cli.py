@@ -128,7 +128,7 @@ def provision(config_path: str, dry_run: bool) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     if admin is None:
-        if current.role or current.fields or current.queries or not known:
+        if current.role or current.fields or not known:
             click.echo(
                 "error: redmine.admin is not configured, and Redmine's REST API cannot create "
                 "custom fields, roles, field permissions or queries. Either set redmine.admin "
@@ -140,8 +140,10 @@ def provision(config_path: str, dry_run: bool) -> None:
                            "skip what exists)", err=True)
             click.echo(steps, err=True)
             sys.exit(1)
-        if config.provision.permissions:
-            click.echo("the custom fields and saved queries are in place; field permissions "
+        if steps:
+            # Without the admin forms neither can be read (nor, for a non-admin key, the
+            # queries visible to the support roles only): what cannot be compared is shown.
+            click.echo("the custom fields are in place; field permissions and saved queries "
                        "can only be read with redmine.admin, so check them by hand:")
             click.echo(steps)
             return
@@ -269,14 +271,25 @@ def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
               help="Use this customer directory instead of the config's.")
 @click.option("--request", "request_file", required=True, type=click.File("rb"),
               help="Request document (JSON), or - for standard input.")
-def simulate(config_path: str, customers: str | None, request_file) -> None:
+@click.option("--known-contact", is_flag=True,
+              help="ID-6: the contact has written before (an earlier request without "
+                   "organization data); first-request data is then not demanded.")
+@click.option("--earlier-request", "earlier_file", type=click.File("rb"),
+              help="ID-6: the contact's previous request document (JSON); its organization "
+                   "name and INN fill what this request leaves out, as the pipeline does.")
+def simulate(config_path: str, customers: str | None, request_file, known_contact: bool,
+             earlier_file) -> None:
     """Run the whole decision on a request without Redmine; print one JSON object."""
     import datetime as dt
 
     from redmine_sla_bridge.bootstrap import BootstrapError, decision_rules
     from redmine_sla_bridge.config.loader import redact
-    from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
-    from redmine_sla_bridge.domain.request_decision import decide_request
+    from redmine_sla_bridge.domain.intake.request import (
+        IntakeRequest,
+        IntakeRequestError,
+        Organization,
+    )
+    from redmine_sla_bridge.domain.request_decision import decide_with_earlier_requests
 
     config = _load(config_path, require_secrets=False)  # decides offline: no secret is used
     try:
@@ -284,19 +297,39 @@ def simulate(config_path: str, customers: str | None, request_file) -> None:
     except BootstrapError as exc:
         click.echo(redact(config, f"error: {exc}"), err=True)
         sys.exit(2)
-    try:
-        document = json.loads(request_file.read())
-        request = IntakeRequest.from_dict(document)
-    except ValueError as exc:
-        detail = exc.to_dict() if isinstance(exc, IntakeRequestError) else {"error": str(exc)}
-        click.echo(json.dumps({"error": "the request is not a valid request document", **detail},
-                              ensure_ascii=False), err=True)
-        sys.exit(2)
+    documents = [("request", request_file)] + ([("earlier request", earlier_file)]
+                                               if earlier_file is not None else [])
+    parsed: list[IntakeRequest] = []
+    for what, file in documents:
+        try:
+            parsed.append(IntakeRequest.from_dict(json.loads(file.read())))
+        except ValueError as exc:
+            detail = exc.to_dict() if isinstance(exc, IntakeRequestError) else {"error": str(exc)}
+            click.echo(json.dumps({"error": f"the {what} is not a valid request document",
+                                   **detail}, ensure_ascii=False), err=True)
+            sys.exit(2)
+    request = parsed[0]
     if request.created_at is not None and request.created_at.tzinfo is None:
         click.echo("error: created_at needs a UTC offset, e.g. 2026-03-02T10:00:00+03:00", err=True)
         sys.exit(2)
-    decision = decide_request(request, rules, received_at=dt.datetime.now(dt.UTC))
-    click.echo(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2))
+    # ID-6 as the pipeline sees it: the contact's earlier requests, newest first.
+    earlier: tuple[Organization, ...] = ()
+    if len(parsed) > 1:
+        earlier = (parsed[1].organization,)
+    elif known_contact:
+        earlier = (Organization(),)
+    repeat = decide_with_earlier_requests(request, rules, received_at=dt.datetime.now(dt.UTC),
+                                          earlier=earlier)
+    out = repeat.decision.to_dict()
+    out["assumed"] = {
+        "contact": ("wrote before (--earlier-request)" if len(parsed) > 1 else
+                    "wrote before (--known-contact)" if known_contact else
+                    "first request (neither --known-contact nor --earlier-request)"),
+        "known_contact": repeat.known_contact,
+        "reused": dict(repeat.reused),
+        "note": repeat.note,
+    }
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
 @cli.command("dead-letters")

@@ -557,3 +557,280 @@ def test_reopen_windows_are_the_chosen_ones():
                for preset in PRESETS}
     assert windows == {"a-real": [("14d", "24x7")], "ideco": [("365d", "24x7")],
                        "barier": [("1d", "moscow")], "ascon": [], "rusbitech": []}
+
+
+# --- issue 16: calendar years, default license terms, contract precedence, ID-6 ---------
+
+
+def simulate_args(preset: str, document: dict, tmp_path: Path, *args: str,
+                  customers: str | None = None) -> dict:
+    """`simulate` with extra options; `customers` = a customer directory (YAML text)."""
+    path = tmp_path / "request.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    options = ["simulate", "--config", str(config_of(preset)), "--request", str(path), *args]
+    if customers is not None:
+        directory = tmp_path / "customers.yaml"
+        directory.write_text(customers, encoding="utf-8")
+        options += ["--customers", str(directory)]
+    result = CliRunner().invoke(cli, options, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def _directory(inn: str, *licenses: str) -> str:
+    lines = [f"      - {lic}" for lic in licenses]
+    return "\n".join(["customers:", f'  - inn: "{inn}"', "    name: ООО Тест", "    licenses:",
+                      *lines]) + "\n"
+
+
+TEST_INN = "7701991000"  # invented, valid checksum, in no preset directory
+
+
+# AR-3 tier 4 "с момента покупки ИКС прошло менее 1 года": a calendar year. The year
+# 2023-03-01..2024-02-29 has 366 days (365 would stop on 2024-02-28); a purchase of
+# 2024-02-29 counts while the day is before 2025-02-28 (= 2024-02-29 + 1 year, art. 192).
+# 24 working hours on 09-18 from 10:00: 8 h that day, 9 h the next, 7 h the one after.
+AR_YEAR_CASES = [
+    ("bought-2023-03-01-on-2024-02-29", "2023-03-01", "2024-02-29T10:00:00+03:00", "updates",
+     "P4", "2024-03-04T16:00+03:00"),
+    ("bought-2023-03-01-on-2024-03-01", "2023-03-01", "2024-03-01T10:00:00+03:00", "other",
+     "P5", None),
+    ("bought-2024-02-29-on-2025-02-27", "2024-02-29", "2025-02-27T10:00:00+03:00", "updates",
+     "P4", "2025-03-03T16:00+03:00"),
+    ("bought-2024-02-29-on-2025-02-28", "2024-02-29", "2025-02-28T10:00:00+03:00", "other",
+     "P5", None),
+]
+
+
+@pytest.mark.parametrize("case", AR_YEAR_CASES, ids=[c[0] for c in AR_YEAR_CASES])
+def test_a_real_less_than_a_year_since_purchase_is_a_calendar_year(case, tmp_path):
+    _, bought, created_at, tier, priority, first_response = case
+    customers = _directory(TEST_INN, f'{{kind: perpetual, product: "ИКС Стандарт", '
+                                     f"starts: {bought}}}")
+    decision = simulate_args("a-real", request("a-real", TEST_INN, created_at), tmp_path,
+                             customers=customers)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["priority"]) == (tier, priority)
+    assert decision["deadlines"]["first_response"] == first_response
+    if tier == "updates":
+        assert "purchased_within: 1 year, kinds [perpetual]" in decision["why"]["tier"]
+
+
+# AS-1 warranty "в течение одного года после приобретения": the same calendar year.
+# Warranty (AS-3) on 10-18: 8 h = the rest of Thu; 40 h = Thu, Fri, Mon, Tue, Wed.
+# Basic (AS-2): 16 h = Fri 10-18 and Mon 10-18.
+AS_YEAR_CASES = [
+    ("warranty-on-2024-02-29", "2024-02-29T10:00:00+03:00", "warranty", "P2",
+     ("2024-02-29T18:00+03:00", "2024-03-06T18:00+03:00")),
+    ("basic-on-2024-03-01", "2024-03-01T10:00:00+03:00", "basic", "P3",
+     ("2024-03-04T18:00+03:00", None)),
+]
+
+
+@pytest.mark.parametrize("case", AS_YEAR_CASES, ids=[c[0] for c in AS_YEAR_CASES])
+def test_ascon_warranty_year_is_a_calendar_year(case, tmp_path):
+    _, created_at, tier, priority, (first_response, resolution) = case
+    customers = _directory(TEST_INN, '{kind: perpetual, product: "КОМПАС-3D", starts: 2023-03-01}')
+    decision = simulate_args("ascon", request("ascon", TEST_INN, created_at), tmp_path,
+                             customers=customers)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["priority"]) == (tier, priority)
+    assert (decision["deadlines"]["first_response"], decision["deadlines"]["resolution"]) == (
+        first_response, resolution)
+
+
+# AR-5 / ID-3: the preset directories list a premium license and a subscription with a
+# start date only; the default term (one calendar year) ends them.
+DEFAULT_TERM_CASES = [
+    # a-real 7702211326: premium from 2026-03-01, so through 2027-02-28 (a Sunday);
+    # Fri 26 Feb is within 30 days of the end; 8 working hours from 10:00 = 18:00
+    ("a-real-premium-last-week", "a-real", "7702211326", "2027-02-26T10:00:00+03:00",
+     "premium", "expiring", "2027-02-26T18:00+03:00"),
+    # Mon 1 Mar 2027: the year is over; ИКС was bought in 2024, so tier 5, not limited
+    ("a-real-premium-after-a-year", "a-real", "7702211326", "2027-03-01T10:00:00+03:00",
+     "other", "expired", None),
+    # ideco 6671470358: subscription from 2026-04-01, so through 2027-03-31 (4 h: 14:00)
+    ("ideco-subscription-last-day", "ideco", "6671470358", "2027-03-31T10:00:00+03:00",
+     "subscription", "expiring", "2027-03-31T14:00+03:00"),
+    ("ideco-subscription-after-a-year", "ideco", "6671470358", "2027-04-01T10:00:00+03:00",
+     "none", "expired", None),
+]
+
+
+@pytest.mark.parametrize("case", DEFAULT_TERM_CASES, ids=[c[0] for c in DEFAULT_TERM_CASES])
+def test_a_license_without_an_end_date_ends_after_a_year(case, tmp_path):
+    _, preset, inn, created_at, tier, status, first_response = case
+    decision = simulate(preset, request(preset, inn, created_at), tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert (decision["tier"], decision["license_status"]) == (tier, status)
+    assert decision["deadlines"]["first_response"] == first_response
+    assert "(default term 1 year)" in decision["why"]["license_status"]
+
+
+def test_a_subscription_bought_on_29_february_runs_to_27_february(tmp_path):
+    """ID-3 default year from 2024-02-29: 2024-02-29 + 1 year = 2025-02-28 (art. 192), the
+    subscription's last day is the day before."""
+    customers = _directory(TEST_INN, '{kind: subscription, product: "*", starts: 2024-02-29}')
+    last = simulate_args("ideco", request("ideco", TEST_INN, "2025-02-27T10:00:00+03:00"),
+                         tmp_path, customers=customers)
+    after = simulate_args("ideco", request("ideco", TEST_INN, "2025-02-28T10:00:00+03:00"),
+                          tmp_path, customers=customers)
+    assert (last["tier"], last["license_status"]) == ("subscription", "expiring")
+    assert (after["tier"], after["license_status"]) == ("none", "expired")
+
+
+def test_expires_never_overrides_the_default_term(tmp_path):
+    customers = _directory(TEST_INN, '{kind: premium, product: "ИКС Стандарт", '
+                                     "starts: 2020-03-01, expires: never}")
+    decision = simulate_args("a-real", request("a-real", TEST_INN), tmp_path, customers=customers)
+    assert (decision["tier"], decision["license_status"]) == ("premium", "active")
+
+
+# RB-3: "Время реакции ... только рабочее время (за исключением ... обращениям с высоким
+# уровнем критичности)" - also for a customer whose contract fixes its own processing
+# term (7720815909: 3 working days). High criticality: 4 wall-clock hours (the preset's
+# figure); a normal request of that customer: the contract's 3 working days.
+RB_CONTRACT_CASES = [
+    ("contract-critical-tuesday", "7720815909", TUE, "P1", "critical",
+     "2026-12-01T14:00+03:00", "24x7"),
+    ("contract-critical-saturday-night", "7720815909", SAT_NIGHT, "P1", "critical",
+     "2026-11-28T07:00+03:00", "24x7"),
+    ("no-individual-terms-critical", "7719526010", TUE, "P1", "critical",
+     "2026-12-01T14:00+03:00", "24x7"),
+    # Tue 1 Dec + 3 working days: the close of Fri 4 Dec (10-18)
+    ("contract-normal", "7720815909", TUE, "P3", "normal", "2026-12-04T18:00+03:00", "moscow"),
+]
+
+
+@pytest.mark.parametrize("case", RB_CONTRACT_CASES, ids=[c[0] for c in RB_CONTRACT_CASES])
+def test_rusbitech_high_criticality_with_and_without_a_contract(case, tmp_path):
+    _, inn, created_at, impact, priority, first_response, calendar = case
+    decision = simulate("rusbitech", request("rusbitech", inn, created_at, impact=impact),
+                        tmp_path)
+    assert decision["accepted"], decision["reasons"]
+    assert decision["priority"] == priority
+    assert decision["deadlines"]["first_response"] == first_response
+    why = decision["why"]["first_response"]
+    assert (why["calendar"], why["deadline"]) == (calendar, first_response)
+    if inn == "7720815909":
+        if priority == "critical":
+            assert why["rule"].startswith("targets[0] 'RB-3/RB-4 high criticality")
+            assert "over contract ДС-2025/44 (AS-4) 3d" in why["rule"]
+        else:
+            assert why["rule"] == "contract ДС-2025/44 (AS-4)"
+    # RB-5: the contract names no resolution, the regulation's "not limited" stays
+    assert decision["why"]["resolution"]["rule"].startswith("targets[2] 'RB-5")
+
+
+def test_ascon_contract_naming_only_first_response_keeps_the_rules_resolution(tmp_path):
+    """AS-4: 7812656230's contract fixes a 2-hour 24x7 first answer only; the resolution
+    is the tier rule's 40 working hours on the ascon calendar (Tue..Mon)."""
+    decision = simulate("ascon", request("ascon", "7812656230", product="ЛОЦМАН:PLM",
+                                         version="2024"), tmp_path)
+    why = decision["why"]
+    assert why["first_response"] == {
+        "rule": "contract SLA-24x7-005 (AS-4)", "duration": "2h", "calendar": "24x7",
+        "calendar_from": "the contract's calendar", "deadline": "2026-12-01T12:00+03:00"}
+    assert why["resolution"] == {
+        "rule": "targets[0] 'AS-4 contract without its own term: warranty terms' "
+                "{tier in [individual]}",
+        "duration": "40h", "calendar": "ascon", "calendar_from": "policy.calendar",
+        "deadline": "2026-12-07T18:00+03:00"}
+    assert why["tier"].startswith("tier individual: tiers[0]")
+    assert why["priority"] == "priority P1: from tier individual"
+
+
+def test_simulate_explains_tier_status_and_priority(tmp_path):
+    decision = simulate("a-real", request("a-real", "7709044265"), tmp_path)
+    assert decision["why"]["tier"] == (
+        "tier premium: tiers[1] 'AR-3 tier 2: premium update license or the «Техподдержка» "
+        "module' license_active: [premium, support_module]")
+    assert decision["why"]["license_status"] == (
+        "expiring: premium for ИКС Стандарт 2025-12-15..2026-12-14; covered until 2026-12-14, "
+        "within 30 days of 2026-12-01")
+    assert decision["why"]["priority"] == "priority P2: from tier premium"
+    # the old keys stay
+    assert {"accepted", "reasons", "flags", "tier", "license_status", "priority", "deadlines",
+            "explanation"} <= set(decision)
+
+
+# ID-6: organization data only on the first request. `simulate` decides a first request
+# unless told the contact wrote before.
+ID6_NO_ORGANIZATION = {"contact": {"name": "Сергей Волков", "email": "volkov@example.ru"},
+                       "organization": None}
+
+
+def test_simulate_assumes_a_first_request_by_default(tmp_path):
+    decision = simulate_args("ideco", request("ideco", None, **ID6_NO_ORGANIZATION), tmp_path)
+    assert not decision["accepted"]
+    assert codes(decision) == [("missing_field", "organization.name"),
+                               ("missing_field", "organization.inn")]
+    assert decision["assumed"]["known_contact"] is False
+    assert decision["assumed"]["contact"].startswith("first request")
+
+
+def test_simulate_known_contact_does_not_demand_organization_data(tmp_path):
+    decision = simulate_args("ideco", request("ideco", None, **ID6_NO_ORGANIZATION), tmp_path,
+                             "--known-contact")
+    assert decision["accepted"], decision["reasons"]
+    # no INN known: an unknown customer, ID-1 "без действующей подписки"
+    assert (decision["tier"], decision["deadlines"]["first_response"]) == ("none", None)
+    assert decision["assumed"] == {
+        "contact": "wrote before (--known-contact)", "known_contact": True, "reused": {},
+        "note": "the contact has written before (ID-6): first-request data not demanded; "
+                "reused from the earlier request: nothing (no organization data known)"}
+
+
+def test_simulate_reuses_the_earlier_requests_organization(tmp_path):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps(request("ideco", "6671470358", "2026-11-02T10:00:00+03:00",
+                                          organization={"name": "ООО Екатеринбургские Сети",
+                                                        "inn": "6671470358"}),
+                                  ensure_ascii=False), encoding="utf-8")
+    decision = simulate_args("ideco", request("ideco", None, **ID6_NO_ORGANIZATION), tmp_path,
+                             "--earlier-request", str(earlier))
+    assert decision["accepted"], decision["reasons"]
+    # the subscription found by the earlier request's INN: 4 working hours, Tue 14:00
+    assert (decision["tier"], decision["deadlines"]["first_response"]) == (
+        "subscription", "2026-12-01T14:00+03:00")
+    assert decision["assumed"]["reused"] == {"organization.name": "ООО Екатеринбургские Сети",
+                                             "organization.inn": "6671470358"}
+    assert decision["assumed"]["known_contact"] is True
+
+
+def test_the_requests_own_inn_wins_over_the_earlier_one(tmp_path):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"organization": {"name": "ООО Старое", "inn": "6672191893"}},
+                                  ensure_ascii=False), encoding="utf-8")
+    decision = simulate_args("ideco", request("ideco", None, organization={"inn": "7715155799"},
+                                              contact=ID6_NO_ORGANIZATION["contact"]),
+                             tmp_path, "--earlier-request", str(earlier))
+    assert decision["accepted"], decision["reasons"]
+    assert decision["assumed"]["reused"] == {"organization.name": "ООО Старое"}
+    assert (decision["tier"], decision["license_status"]) == ("subscription", "expiring")
+
+
+def test_without_an_email_the_earlier_request_cannot_be_found(tmp_path):
+    """The pipeline looks earlier requests up by the contact's email (ID-6)."""
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"organization": {"name": "ООО", "inn": "6671470358"}}),
+                       encoding="utf-8")
+    decision = simulate_args("ideco", request("ideco", None, organization=None,
+                                              contact={"name": "Сергей Волков",
+                                                       "phone": "+7 343 123-45-67"}),
+                             tmp_path, "--earlier-request", str(earlier))
+    assert not decision["accepted"]
+    assert codes(decision) == [("missing_field", "organization.name"),
+                               ("missing_field", "organization.inn")]
+    assert decision["assumed"]["known_contact"] is False
+    assert "no contact email" in decision["assumed"]["note"]
+
+
+def test_a_bad_earlier_request_is_refused(tmp_path):
+    path, earlier = tmp_path / "request.json", tmp_path / "earlier.json"
+    path.write_text(json.dumps(request("ideco", "6671470358")), encoding="utf-8")
+    earlier.write_text(json.dumps({"organization": {"inn": 6671470358}}), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["simulate", "--config", str(config_of("ideco")),
+                                      "--request", str(path), "--earlier-request", str(earlier)])
+    assert result.exit_code == 2
+    assert "the earlier request is not a valid request document" in result.stderr

@@ -25,7 +25,7 @@ from redmine_sla_bridge.config.customers import (
     CsvRowSpec,
     CustomerFileSpec,
 )
-from redmine_sla_bridge.config.types import parse_duration
+from redmine_sla_bridge.config.types import NEVER, parse_duration
 from redmine_sla_bridge.config.yaml_source import (
     YamlPath,
     YamlSyntaxError,
@@ -140,6 +140,20 @@ def _contract_terms(sla: _SlaTerms) -> ContractTerms:
     return ContractTerms(targets=targets, calendar=sla.calendar, reference=sla.reference)
 
 
+def _license(kind: str, starts: dt.date, expires: dt.date | str | None, product: str | None,
+             contract: ContractTerms | None) -> License:
+    """A domain license; `expires` None = the kind's default term applies (the policy
+    adds it), "never" = never ends."""
+    return License(
+        kind=kind,
+        starts=starts,
+        expires=expires if isinstance(expires, dt.date) else None,
+        product=product,
+        contract=contract,
+        never_expires=expires == NEVER,
+    )
+
+
 def _check_inn(inn: str) -> str | None:
     if _INN.match(inn):
         return None
@@ -150,7 +164,8 @@ def _check_inn(inn: str) -> str | None:
 
 
 def _check_license(
-    kind: str, expires: dt.date | None, starts: dt.date, has_sla: bool, known: frozenset[str]
+    kind: str, expires: dt.date | str | None, starts: dt.date, has_sla: bool,
+    known: frozenset[str],
 ) -> list[tuple[str, str]]:
     """(field, problem) pairs for one license."""
     problems = []
@@ -158,7 +173,7 @@ def _check_license(
         problems.append(
             ("kind", f"unknown license kind {kind!r}; known: {', '.join(sorted(known))}")
         )
-    if expires is not None and expires < starts:
+    if isinstance(expires, dt.date) and expires < starts:
         problems.append(("expires", f"{expires} is before starts {starts}"))
     if has_sla and kind != CONTRACT_KIND:
         problems.append(
@@ -244,13 +259,8 @@ def parse_customers_yaml(
             name=c.name,
             partner=c.partner,
             licenses=tuple(
-                License(
-                    kind=lic.kind,
-                    starts=lic.starts,
-                    expires=lic.expires,
-                    product=lic.product,
-                    contract=_contract_terms(lic.sla) if lic.sla is not None else None,
-                )
+                _license(lic.kind, lic.starts, lic.expires, lic.product,
+                         _contract_terms(lic.sla) if lic.sla is not None else None)
                 for lic in c.licenses
             ),
             demos=tuple(DemoPeriod(d.starts, d.ends, d.product) for d in c.demos),
@@ -330,20 +340,13 @@ def parse_customers_csv(
         if row.kind is None:
             continue
         if row.kind == DEMO_ROW_KIND:
-            assert row.starts is not None and row.expires is not None
+            assert row.starts is not None and isinstance(row.expires, dt.date)
             entry[4].append(DemoPeriod(row.starts, row.expires, row.product))
             continue
         assert row.starts is not None
         has_sla = any(getattr(row, c) is not None for c in CSV_SLA_COLUMNS)
-        entry[3].append(
-            License(
-                kind=row.kind,
-                starts=row.starts,
-                expires=row.expires,
-                product=row.product,
-                contract=_contract_terms(row) if has_sla else None,
-            )
-        )
+        entry[3].append(_license(row.kind, row.starts, row.expires, row.product,
+                                 _contract_terms(row) if has_sla else None))
     if problems:
         raise CustomerDirectoryError(source, problems)
     return [
@@ -371,7 +374,7 @@ def _csv_row_problems(row: CsvRowSpec, known: frozenset[str]) -> list[tuple[str,
     if row.starts is None:
         return [("starts", "required for a license or demo row")]
     if row.kind == DEMO_ROW_KIND:
-        if row.expires is None:
+        if not isinstance(row.expires, dt.date):
             return [("expires", "a demo period needs its end date")]
         if row.expires < row.starts:
             return [("expires", f"{row.expires} is before starts {row.starts}")]

@@ -39,9 +39,11 @@ from redmine_sla_bridge.domain.policy.decision import Policy, PolicyDecision, Re
 from redmine_sla_bridge.domain.policy.license_status import (
     LicenseStatus,
     LicenseStatusRules,
+    explain_license_status,
     license_status,
     license_status_by_product,
 )
+from redmine_sla_bridge.domain.policy.period import CalendarPeriod, add_months
 from redmine_sla_bridge.domain.policy.priority import (
     HighCriticality,
     PriorityMode,
@@ -57,6 +59,7 @@ from redmine_sla_bridge.domain.policy.targets import (
     TargetMatch,
     TargetPolicy,
     TargetRule,
+    TargetSource,
     format_duration,
 )
 from redmine_sla_bridge.domain.policy.tiers import TierMatch, TierPolicy, TierRule
@@ -68,6 +71,7 @@ __all__ = [
     "LICENSE_KINDS",
     "AllOf",
     "AnyOf",
+    "CalendarPeriod",
     "Condition",
     "ContractTerms",
     "Customer",
@@ -102,13 +106,16 @@ __all__ = [
     "TargetMatch",
     "TargetPolicy",
     "TargetRule",
+    "TargetSource",
     "TierMatch",
     "TierPolicy",
     "TierRule",
     "UnknownCalendarError",
+    "add_months",
     "covers_product",
     "deadlines",
     "decide",
+    "explain_license_status",
     "format_duration",
     "is_catch_all",
     "license_status",

@@ -17,6 +17,7 @@ from redmine_sla_bridge.domain.policy.customer import (
     covers_product,
     product_key,
 )
+from redmine_sla_bridge.domain.policy.period import CalendarPeriod
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,21 +112,20 @@ class LicenseKindEver:
 
 @dataclass(frozen=True, slots=True)
 class PurchasedWithin:
-    """`purchased_within: {days: 365, kinds: [...]}` - a license of these kinds STARTED
-    less than `days` days before the request date (AR-3 tier 4 "less than 1 year since
-    purchase", AS-1 warranty). The license need not be valid any more: a perpetual
+    """`purchased_within: {years: 1, kinds: [...]}` - a license of these kinds STARTED
+    less than `period` before the request date (AR-3 tier 4 "less than 1 year since
+    purchase", AS-1 warranty "в течение одного года после приобретения"): the request
+    date X satisfies starts <= X < starts + period, on the civil calendar (see
+    `period`: a year is a calendar year, 2024-02-29 + 1 year = 2025-02-28).
+    `{days: 365}` still counts days. The license need not be valid any more: a perpetual
     purchase has no end, and a one-year update pack that lapsed still counts as "bought
     less than a year ago". `kinds` None = any kind except `excluded_kinds` (trials by
     default: a free trial is not a purchase)."""
 
-    days: int
+    period: CalendarPeriod
     kinds: frozenset[str] | None = None
     excluded_kinds: frozenset[str] = frozenset({"trial"})
     same_product: bool = True
-
-    def __post_init__(self) -> None:
-        if self.days <= 0:
-            raise ValueError("purchased_within days must be positive")
 
     def _counts(self, lic: License) -> bool:
         if self.kinds is not None:
@@ -134,13 +134,13 @@ class PurchasedWithin:
 
     def matches(self, facts: CustomerFacts) -> bool:
         return any(
-            self._counts(lic) and 0 <= (facts.day - lic.starts).days < self.days
+            self._counts(lic) and self.period.contains(lic.starts, facts.day)
             for lic in facts.licenses(self.same_product)
         )
 
     def describe(self) -> str:
         kinds = "any" if self.kinds is None else f"[{_kinds(self.kinds)}]"
-        return f"purchased_within: {self.days} days, kinds {kinds}"
+        return f"purchased_within: {self.period.describe()}, kinds {kinds}"
 
 
 @dataclass(frozen=True, slots=True)

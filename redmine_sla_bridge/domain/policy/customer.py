@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Protocol
 
 from redmine_sla_bridge.domain.calendar.duration import Duration
+from redmine_sla_bridge.domain.policy.period import CalendarPeriod
 
 ANY_PRODUCT = "*"
 """A license, demo or exception written for this product covers every product."""
@@ -68,7 +69,10 @@ class License:
 
     `starts` and `expires` are inclusive calendar days: the license is valid on
     `expires` itself ("действует до 31.12.2025" includes Dec 31). `expires=None` means
-    it never ends (a perpetual product license).
+    no end is known: the license never ends, unless the policy gives its kind a default
+    term (AR-5, ID-3: `Policy.license_terms`, applied by `with_default_term`).
+    `never_expires` is the directory's explicit `expires: never`: no default term
+    applies. `term` records the default term that set `expires`, for the explanation.
     """
 
     kind: str
@@ -76,11 +80,17 @@ class License:
     expires: dt.date | None = None
     product: str | None = None
     contract: ContractTerms | None = None
+    never_expires: bool = False
+    term: CalendarPeriod | None = None
 
     def __post_init__(self) -> None:
         if self.expires is not None and self.expires < self.starts:
             raise ValueError(
                 f"license {self.kind!r} expires {self.expires} before it starts {self.starts}"
+            )
+        if self.never_expires and self.expires is not None:
+            raise ValueError(
+                f"license {self.kind!r} both never expires and expires {self.expires}"
             )
         if self.contract is not None and self.kind != CONTRACT_KIND:
             raise ValueError(
@@ -95,6 +105,28 @@ class License:
 
     def covers(self, product: str | None) -> bool:
         return covers_product(self.product, product)
+
+    def with_default_term(self, term: CalendarPeriod | None) -> License:
+        """This license with `expires` set by the default `term` of its kind, when the
+        directory gave no end date and did not say `never`; otherwise unchanged.
+
+        The start day is the term's first day: a one-year term from 2026-03-01 ends on
+        2027-02-28, as the directories write licenses (see `period`)."""
+        if term is None or self.expires is not None or self.never_expires:
+            return self
+        return replace(self, expires=term.last_day_from(self.starts), term=term)
+
+    def describe(self) -> str:
+        """'premium for ИКС Стандарт 2026-03-01..2027-02-28 (default term 1 year)'."""
+        scope = "" if self.product is None else f" for {self.product}"
+        if self.expires is None:
+            end = "never ends" if self.never_expires else "no end date"
+            dates = f"from {self.starts} ({end})"
+        else:
+            dates = f"{self.starts}..{self.expires}"
+            if self.term is not None:
+                dates += f" (default term {self.term.describe()})"
+        return f"{self.kind}{scope} {dates}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +182,16 @@ class Customer:
     partner: bool = False
     licenses: tuple[License, ...] = ()
     demos: tuple[DemoPeriod, ...] = ()
+
+    def with_license_terms(self, terms: Mapping[str, CalendarPeriod]) -> Customer:
+        """This customer with every open-ended license given its kind's default term
+        (AR-5, ID-3); the same object when nothing changes."""
+        if not terms:
+            return self
+        licenses = tuple(lic.with_default_term(terms.get(lic.kind)) for lic in self.licenses)
+        if all(new is old for new, old in zip(licenses, self.licenses, strict=True)):
+            return self
+        return replace(self, licenses=licenses)
 
     def licenses_for(self, product: str | None) -> tuple[License, ...]:
         return tuple(lic for lic in self.licenses if lic.covers(product))

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from redmine_sla_bridge.domain.policy.conditions import CustomerFacts
 from redmine_sla_bridge.domain.policy.customer import Customer
 from redmine_sla_bridge.domain.policy.license_status import (
     LicenseStatus,
     LicenseStatusRules,
-    license_status,
+    explain_license_status,
 )
+from redmine_sla_bridge.domain.policy.period import CalendarPeriod
 from redmine_sla_bridge.domain.policy.priority import PriorityPolicy
-from redmine_sla_bridge.domain.policy.targets import Target, TargetFacts, TargetKind, TargetPolicy
+from redmine_sla_bridge.domain.policy.targets import (
+    Target,
+    TargetFacts,
+    TargetKind,
+    TargetPolicy,
+    TargetSource,
+)
 from redmine_sla_bridge.domain.policy.tiers import TierPolicy
 
 
@@ -26,6 +34,19 @@ class Policy:
     priority: PriorityPolicy
     targets: TargetPolicy
     license_status: LicenseStatusRules = LicenseStatusRules()
+    license_terms: Mapping[str, CalendarPeriod] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """Default term per license kind, for directory entries with no end date (AR-5: a
+    premium license runs one year; ID-3: "по умолчанию подписка действует в течение
+    года"). A kind without one (perpetual) never ends."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "license_terms", MappingProxyType(dict(self.license_terms)))
+
+    def effective_customer(self, customer: Customer | None) -> Customer | None:
+        """The customer with the default license terms applied (see `license_terms`)."""
+        return None if customer is None else customer.with_license_terms(self.license_terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +64,8 @@ class PolicyDecision:
 
     `tier_rank` is 0 for the highest tier (queue order, AR-3). `impact` is the impact
     used (the stated one, or the default). `matched_rules` explains each value in words,
-    for the engineer and for the audit log.
+    for the engineer and for the audit log; `why` says the same per value ("tier",
+    "license_status", "priority") and `target_sources` per target kind.
     """
 
     tier: str
@@ -55,6 +77,10 @@ class PolicyDecision:
     impact: str | None
     targets: Mapping[TargetKind, Target]
     matched_rules: tuple[str, ...]
+    why: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    target_sources: Mapping[TargetKind, TargetSource] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 def _day(moment: dt.datetime | dt.date) -> dt.date:
@@ -72,11 +98,15 @@ def decide(
     `customer` None = the INN is unknown or missing: the request still gets the tier the
     policy gives unknown customers. `now` is the moment that decides which licenses and
     demo periods count - normally the request's registration time, in the regulation's
-    time zone (its `.date()` is the request date).
+    time zone (its `.date()` is the request date). The policy's default license terms
+    are applied to the customer's open-ended licenses first.
     """
     day = _day(now)
+    customer = policy.effective_customer(customer)
     tier = policy.tiers.resolve(CustomerFacts(customer, day, request.product))
-    status = license_status(customer, day, policy.license_status, product=request.product)
+    status, status_reason = explain_license_status(
+        customer, day, policy.license_status, product=request.product
+    )
     priority = policy.priority.resolve(tier.tier, request.impact, request.request_type)
     contract = None
     if customer is not None:
@@ -107,4 +137,8 @@ def decide(
             priority.reason,
             *targets.reasons,
         ),
+        why=MappingProxyType(
+            {"tier": tier.reason, "license_status": status_reason, "priority": priority.reason}
+        ),
+        target_sources=targets.sources,
     )

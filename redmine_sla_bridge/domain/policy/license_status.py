@@ -94,20 +94,42 @@ def license_status(
     Only licenses covering `product` are considered (see `covers_product`); an unknown
     customer (None) has status `none`.
     """
+    return explain_license_status(customer, day, rules, product)[0]
+
+
+def explain_license_status(
+    customer: Customer | None,
+    day: dt.date,
+    rules: LicenseStatusRules = LicenseStatusRules(),
+    product: str | None = None,
+) -> tuple[LicenseStatus, str]:
+    """`license_status` and the license that decided it, in words."""
     if customer is None:
-        return LicenseStatus.NONE
+        return LicenseStatus.NONE, "none: unknown customer (no directory entry)"
     counted = [lic for lic in customer.licenses_for(product) if rules.counts(lic)]
     paid = [lic for lic in counted if lic.kind not in rules.trial_kinds]
-    if any(lic.is_active_on(day) for lic in paid):
+    valid = [lic for lic in paid if lic.is_active_on(day)]
+    if valid:
         end = _coverage_end(paid, day)
+        best = max(valid, key=lambda lic: _end_key(lic.expires))
         if end is not None and (end - day).days <= rules.expiring_days:
-            return LicenseStatus.EXPIRING
-        return LicenseStatus.ACTIVE
-    if any(lic.is_active_on(day) for lic in counted if lic.kind in rules.trial_kinds):
-        return LicenseStatus.TRIAL
-    if any(lic.has_started_by(day) for lic in paid):
-        return LicenseStatus.EXPIRED
-    return LicenseStatus.NONE
+            return LicenseStatus.EXPIRING, (
+                f"expiring: {best.describe()}; covered until {end}, within "
+                f"{rules.expiring_days} days of {day}"
+            )
+        until = "with no end" if end is None else f"until {end}"
+        return LicenseStatus.ACTIVE, f"active: {best.describe()}; covered {until}"
+    trials = [lic for lic in counted if lic.kind in rules.trial_kinds and lic.is_active_on(day)]
+    if trials:
+        return LicenseStatus.TRIAL, f"trial: only {trials[0].describe()} is valid on {day}"
+    lapsed = [lic for lic in paid if lic.has_started_by(day)]
+    if lapsed:
+        last = max(lapsed, key=lambda lic: _end_key(lic.expires))
+        return LicenseStatus.EXPIRED, f"expired: {last.describe()}; none valid on {day}"
+    if not counted:
+        return LicenseStatus.NONE, "none: no license of a counted kind for this product"
+    others = "; ".join(lic.describe() for lic in counted)
+    return LicenseStatus.NONE, f"none: no paid license started by {day} (only {others})"
 
 
 def license_status_by_product(

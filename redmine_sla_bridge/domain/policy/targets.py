@@ -2,13 +2,22 @@
 
 Resolution is per target kind, from the most specific source to the least:
 
-1. the customer's individual contract in force (AS-4), for the kinds it fixes;
+1. the customer's individual contract in force (AS-4), for the kinds it fixes, on the
+   contract's calendar (the calendar only for those kinds); EXCEPT where a matching
+   target rule marked `contract_overrides: false` sets that kind: such a rule is a
+   regulation's term a contract does not cancel by fixing its own (RB-3: reaction time
+   counts working time only, except for high-criticality requests - a contract's own
+   processing term does not make those count working time). The kind is then resolved
+   by steps 2-4 as if the contract did not name it;
 2. product exceptions (AR-4: "ИКС Lite" users are not limited);
 3. the ordered target rules: for each kind, the FIRST matching rule that sets that kind
    wins. A rule may set only some kinds, so a high-criticality rule can move
    first_response onto a 24x7 calendar (RB-3/RB-4) while the tier rule below it still
    supplies the resolution time;
 4. nothing matched: not limited.
+
+A kind the contract does not name is never touched by the contract: its duration and
+calendar come from steps 2-4.
 """
 
 from __future__ import annotations
@@ -111,12 +120,15 @@ def _frozen_durations(
 class TargetRule:
     """Durations for requests matching `when`; a kind left out of `durations` is not set
     by this rule (a later rule may set it), a kind mapped to None is "not limited".
-    `calendar` None = the policy's default calendar."""
+    `calendar` None = the policy's default calendar. `contract_overrides` False: a
+    customer's contract that fixes the same kind does not replace this rule (see the
+    module's step 1)."""
 
     when: TargetMatch
     durations: Mapping[TargetKind, Duration | None]
     calendar: str | None = None
     label: str | None = None
+    contract_overrides: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "durations", _frozen_durations(self.durations))
@@ -140,9 +152,24 @@ class ProductException:
 
 
 @dataclass(frozen=True, slots=True)
+class TargetSource:
+    """Why a target has its value: the rule or contract term, and where its calendar
+    came from."""
+
+    rule: str
+    calendar: str
+
+    def line(self, kind: TargetKind, target: Target) -> str:
+        return f"{kind} {format_duration(target.duration)} on {target.calendar}: {self.rule}"
+
+
+@dataclass(frozen=True, slots=True)
 class ResolvedTargets:
     targets: Mapping[TargetKind, Target]
     reasons: tuple[str, ...]
+    sources: Mapping[TargetKind, TargetSource] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,37 +181,75 @@ class TargetPolicy:
     product_exceptions: tuple[ProductException, ...] = field(default=())
 
     def resolve(self, facts: TargetFacts, contract: ContractTerms | None = None) -> ResolvedTargets:
-        """One target per kind, with a reason line per kind."""
+        """One target per kind, with a reason line and a source per kind."""
         targets: dict[TargetKind, Target] = {}
-        reasons: list[str] = []
+        sources: dict[TargetKind, TargetSource] = {}
         for kind in TargetKind:
-            target, source = self._resolve_kind(kind, facts, contract)
-            targets[kind] = target
-            reasons.append(
-                f"{kind} {format_duration(target.duration)} on {target.calendar}: {source}"
-            )
-        return ResolvedTargets(MappingProxyType(targets), tuple(reasons))
+            targets[kind], sources[kind] = self._resolve_kind(kind, facts, contract)
+        return ResolvedTargets(
+            MappingProxyType(targets),
+            tuple(sources[kind].line(kind, targets[kind]) for kind in TargetKind),
+            MappingProxyType(sources),
+        )
 
     def _resolve_kind(
         self, kind: TargetKind, facts: TargetFacts, contract: ContractTerms | None
-    ) -> tuple[Target, str]:
+    ) -> tuple[Target, TargetSource]:
+        contract_term, keeper = "", None
         if contract is not None and kind in contract.targets:
             ref = f" {contract.reference}" if contract.reference else ""
-            return self._target(contract.targets[kind], contract.calendar), f"contract{ref} (AS-4)"
+            term = f"contract{ref} (AS-4)"
+            keeper = self._rule_kept_over_contract(kind, facts)
+            if keeper is None:
+                target = self._target(contract.targets[kind], contract.calendar)
+                calendar = ("the contract's calendar" if contract.calendar
+                            else "policy.calendar (the contract names none)")
+                return target, TargetSource(term, calendar)
+            contract_term = f"{term} {format_duration(contract.targets[kind])}"
         for exception in self.product_exceptions:
             if kind in exception.durations and exception.applies_to(facts.product):
                 return (
                     self._target(exception.durations[kind], exception.calendar),
-                    f"product exception {exception.product}",
+                    TargetSource(
+                        f"product exception {exception.product}"
+                        + self._set_aside(contract_term, keeper, None),
+                        self._calendar_source(exception.calendar, "the exception's"),
+                    ),
                 )
         for index, rule in enumerate(self.rules):
             if kind in rule.durations and rule.when.matches(facts):
                 label = f" '{rule.label}'" if rule.label else ""
                 return (
                     self._target(rule.durations[kind], rule.calendar),
-                    f"targets[{index}]{label} {rule.when.describe()}",
+                    TargetSource(
+                        f"targets[{index}]{label} {rule.when.describe()}"
+                        + self._set_aside(contract_term, keeper, index),
+                        self._calendar_source(rule.calendar, f"targets[{index}]'s"),
+                    ),
                 )
-        return Target(None, self.default_calendar), "no rule sets it: not limited"
+        return Target(None, self.default_calendar), TargetSource(
+            "no rule sets it: not limited", "policy.calendar")
+
+    def _rule_kept_over_contract(self, kind: TargetKind, facts: TargetFacts) -> int | None:
+        """The index of the first matching rule setting `kind` that a contract does not
+        override (`contract_overrides: false`), or None."""
+        for index, rule in enumerate(self.rules):
+            if not rule.contract_overrides and kind in rule.durations and rule.when.matches(facts):
+                return index
+        return None
+
+    @staticmethod
+    def _set_aside(term: str, keeper: int | None, chosen: int | None) -> str:
+        """The explanation's note on a contract term that did not apply."""
+        if keeper is None:
+            return ""
+        if keeper == chosen:
+            return f" (contract_overrides: false, so it applies over {term})"
+        return f" ({term} set aside: targets[{keeper}] has contract_overrides: false)"
+
+    @staticmethod
+    def _calendar_source(calendar: str | None, owner: str) -> str:
+        return f"{owner} calendar" if calendar else "policy.calendar"
 
     def _target(self, duration: Duration | None, calendar: str | None) -> Target:
         return Target(duration, calendar or self.default_calendar)

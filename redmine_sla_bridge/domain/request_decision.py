@@ -60,14 +60,17 @@ class RequestDecision:
             "accepted": self.accepted,
             "reasons": [r.to_dict() for r in self.intake.reasons],
             "flags": [f.to_dict() for f in self.intake.flags],
-            "tier": self.policy.tier,
+            # A refused request has no tier, priority or deadline (ID-4: a second demo is
+            # not a demo customer): none is shown, so none can be taken for a promise.
+            "tier": self.policy.tier if self.accepted else None,
             "license_status": str(self.policy.license_status.value),
-            "priority": self.policy.priority,
+            "priority": self.policy.priority if self.accepted else None,
             "deadlines": {
-                kind.value: _iso_minutes(self.deadlines.get(kind)) for kind in TargetKind
+                kind.value: _iso_minutes(self.deadlines.get(kind)) if self.accepted else None
+                for kind in TargetKind
             },
-            "explanation": list(self.policy.matched_rules),
-            "why": self.why(),
+            "explanation": list(self.policy.matched_rules) if self.accepted else [],
+            "why": self.why() if self.accepted else {},
         }
 
     def why(self) -> dict[str, Any]:
@@ -97,10 +100,28 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     zone = ZoneInfo(rules.timezone)
     start = (request.created_at or received_at).astimezone(zone)
     day = start.date()
-    inn = request.organization.inn
+    inn = _digits(request.organization.inn) if request.organization.inn else None
+    customer, intake = _gated(request, rules, day, known_contact, inn)
+    normalized_inn = intake.normalized.organization.inn
+    if normalized_inn and normalized_inn != inn:
+        # The INN was in the description, or written as ИНН/КПП: the customer it names,
+        # and so its demo periods (ID-4), are those of the normalized INN. The gate runs
+        # again with them, so that the demo rule and the tier judge the same customer.
+        customer, intake = _gated(request, rules, day, known_contact, normalized_inn)
+    normalized = intake.normalized
+    facts = RequestFacts(product=normalized.product, impact=normalized.impact,
+                         request_type=normalized.type)
+    policy = decide(customer, facts, rules.policy, now=start)
+    due = compute_deadlines(policy, start, rules.schedules)
+    return RequestDecision(intake, customer, policy, start,
+                           {k: (v.astimezone(zone) if v else None) for k, v in due.items()})
+
+
+def _gated(request: IntakeRequest, rules: Rules, day: dt.date, known_contact: bool,
+           inn: str | None) -> tuple[Customer | None, IntakeDecision]:
     # AR-5/ID-3: open-ended licenses get their kind's default term before anything looks
     # at them (the tier, the status, the demo periods and the plan's entitlements alike).
-    customer = rules.policy.effective_customer(rules.customers.get(_digits(inn)) if inn else None)
+    customer = rules.policy.effective_customer(rules.customers.get(inn) if inn else None)
     current = next((d for d in customer.demos if d.includes(day)), None) if customer else None
     # ID-4: the demo period in use is judged against the ones granted before it, as of
     # its own start; judging it against itself would always allow it.
@@ -109,15 +130,7 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     intake = gate.check(request, rules.intake, request_date=day, known_contact=known_contact,
                         is_demo=current is not None, demo_history=earlier,
                         demo_started=current.starts if current else None)
-    normalized = intake.normalized
-    if normalized.organization.inn and normalized.organization.inn != inn:
-        customer = rules.policy.effective_customer(rules.customers.get(normalized.organization.inn))
-    facts = RequestFacts(product=normalized.product, impact=normalized.impact,
-                         request_type=normalized.type)
-    policy = decide(customer, facts, rules.policy, now=start)
-    due = compute_deadlines(policy, start, rules.schedules)
-    return RequestDecision(intake, customer, policy, start,
-                           {k: (v.astimezone(zone) if v else None) for k, v in due.items()})
+    return customer, intake
 
 
 @dataclass(frozen=True)

@@ -249,14 +249,30 @@ def test_ideco_categories_and_first_response(case, tmp_path):
 
 def test_ideco_only_one_demo_period_a_year(tmp_path):
     """ID-4: the March 2026 demo is honoured; the December one (less than 365 days after
-    the March start) is refused, and the customer would fall to tier "none" anyway."""
+    the March start) is refused, and a refused request carries no tier, priority or
+    deadline (issue 16: the refusal and a "demo" tier must never be shown together)."""
     march = simulate("ideco", request("ideco", "7714036196", "2026-03-10T10:00:00+03:00"),
                      tmp_path)
     assert (march["tier"], march["deadlines"]["first_response"]) == (
         "demo", "2026-03-12T16:00+03:00")
     december = simulate("ideco", request("ideco", "7714036196"), tmp_path)
     assert not december["accepted"]
-    assert (december["tier"], december["deadlines"]["first_response"]) == ("none", None)
+    assert [r["code"] for r in december["reasons"]] == ["demo_already_used"]
+    assert (december["tier"], december["priority"]) == (None, None)
+    assert set(december["deadlines"].values()) == {None}
+
+
+@pytest.mark.parametrize("where", ["inn/kpp", "description"])
+def test_ideco_demo_rule_judges_the_customer_of_the_normalized_inn(tmp_path, where):
+    """ID-4 looked at the customer of the INN as typed: written as ИНН/КПП, or only in
+    the description, the second demo slipped through as a "demo" tier."""
+    document = request("ideco", "7714036196/771401001")
+    if where == "description":
+        document["organization"].pop("inn")
+        document["description"] = "Не работает VPN.\nИНН: 7714036196"
+    december = simulate("ideco", document, tmp_path)
+    assert [r["code"] for r in december["reasons"]] == ["demo_already_used"]
+    assert december["tier"] is None
 
 
 def test_ideco_second_demo_within_a_year_is_refused(tmp_path):

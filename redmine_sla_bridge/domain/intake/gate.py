@@ -44,8 +44,8 @@ from redmine_sla_bridge.domain.intake.contacts import (
 from redmine_sla_bridge.domain.intake.demo import DemoPeriod, check_demo
 from redmine_sla_bridge.domain.intake.description import fill_empty_fields, parse_labelled_lines
 from redmine_sla_bridge.domain.intake.language import find_rude_words
-from redmine_sla_bridge.domain.intake.messages import render_rejection_note
-from redmine_sla_bridge.domain.intake.products import ProductRule, match_product
+from redmine_sla_bridge.domain.intake.messages import MessageCatalog, render_rejection_note
+from redmine_sla_bridge.domain.intake.products import ProductLine, ProductRule, match_product
 from redmine_sla_bridge.domain.intake.reasons import Flag, FlagCode, Reason, ReasonCode
 from redmine_sla_bridge.domain.intake.request import (
     FIELD_PATHS,
@@ -53,7 +53,11 @@ from redmine_sla_bridge.domain.intake.request import (
     IntakeRequest,
 )
 from redmine_sla_bridge.domain.intake.rules import AnyOf, IntakeRules
-from redmine_sla_bridge.domain.intake.versions import judge_version, normalize_version
+from redmine_sla_bridge.domain.intake.versions import (
+    describe_versions,
+    judge_version,
+    normalize_version,
+)
 from redmine_sla_bridge.domain.markup import Target
 
 
@@ -68,7 +72,11 @@ class IntakeDecision:
       in their list form and `version_normalized` next to the raw `version`;
     - `flags`: for a human (rude words, ignored invalid values);
     - `found_in_description`: the fields filled from labelled lines (the caller copies
-      them into Redmine custom fields so the engineer sees them).
+      them into Redmine custom fields so the engineer sees them);
+    - `product_line`: the name of the configured line of the product the request is
+      about ("current", "6" under ID-2), chosen by the version (or, without a readable
+      version, named by the product text: "Ideco ICS 6"); None for a product without
+      lines or when no line serves the version.
     """
 
     accepted: bool
@@ -76,6 +84,7 @@ class IntakeDecision:
     normalized: IntakeRequest
     flags: tuple[Flag, ...] = ()
     found_in_description: tuple[str, ...] = ()
+    product_line: str | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -88,6 +97,7 @@ class IntakeDecision:
             "flags": [f.to_dict() for f in self.flags],
             "found_in_description": list(self.found_in_description),
             "normalized": self.normalized.to_dict(),
+            "product_line": self.product_line,
         }
 
 
@@ -201,9 +211,10 @@ def check(
                      code=str(reason.code), rule=reason.params.get("rule"))
 
     product = _check_product(req, rules, out)
+    named = product.named_line(req.product) if product is not None and req.product else None
     if product is not None:
         req = req.with_value("product", product.name)
-    req = _check_version(req, product, "version" in demanded, request_date, out)
+    req, line = _check_version(req, product, named, "version" in demanded, request_date, out)
 
     if is_demo:
         refusal = check_demo(demo_history, demo_started or request_date,
@@ -226,6 +237,7 @@ def check(
         normalized=req,
         flags=tuple(out.flags),
         found_in_description=found,
+        product_line=line.name if line is not None and line.name else None,
     )
 
 
@@ -273,33 +285,72 @@ def _check_product(req: IntakeRequest, rules: IntakeRules, out: _Collector) -> P
         return None
     product = match_product(req.product, rules.products)
     if product is None:
+        # As the regulation lists them: a product served in several lines once per line.
+        supported = dict.fromkeys(t for p in rules.products for t in p.titles())
         out.add(out.reason(ReasonCode.UNSUPPORTED_PRODUCT, "product", value=req.product,
-                           supported=", ".join(p.name for p in rules.products)))
+                           supported=", ".join(supported)))
     return product
 
 
-def _check_version(req: IntakeRequest, product: ProductRule | None, demanded: bool,
-                   on: dt.date, out: _Collector) -> IntakeRequest:
+def _check_version(req: IntakeRequest, product: ProductRule | None, named: ProductLine | None,
+                   demanded: bool, on: dt.date, out: _Collector
+                   ) -> tuple[IntakeRequest, ProductLine | None]:
+    """Judge the version; returns the request with `version_normalized` and the line of
+    the product it is about (chosen by the version; the `named` one without a version)."""
     if req.version is None:
-        return req
-    policy = product.versions if product is not None else None
+        return req, named
     parsed = normalize_version(req.version)
     if parsed is None:
-        if demanded or policy is not None:
+        if demanded or (product is not None and product.has_version_policy):
             out.add(out.reason(ReasonCode.UNKNOWN_VERSION, "version", value=req.version))
         else:
             out.flag(FlagCode.IGNORED_INVALID_VALUE, "version", value=req.version,
                      code=str(ReasonCode.UNKNOWN_VERSION))
-        return req
+        return req, named
     req = dataclasses.replace(req, version_normalized=parsed.text)
-    if policy is None or product is None:
-        return req
+    if product is None or not product.has_version_policy:
+        return req, None
+    # Lines of a product served in several: the ones still served on the request date.
+    lines = _lines_text(product, on, out.catalog) if product.lines else None
+    common = {"value": req.version, "version": req.version, "normalized": parsed.text,
+              "product": product.name, "lines": lines}
+    line = product.line_for(parsed.version)
+    if line is None:
+        # No line holds the version (ID-2 "Ideco ICS" 19.5): not the current version
+        # when the product has a current line, else outside every served range.
+        current = product.current_line
+        out.add(out.reason(
+            ReasonCode.UNSUPPORTED_VERSION, "version", **common,
+            rule="not_current" if current is not None else "range",
+            current=current.policy.current if current is not None and current.policy else None,
+        ))
+        return req, None
+    policy = line.policy
+    if policy is None:
+        return req, line
     for verdict in judge_version(parsed.version, policy, on):
-        extra = {"supported": policy.supported, "current": policy.current}
+        extra = {"supported": policy.supported, "current": policy.current,
+                 "line": line.title if product.lines else None}
         if verdict.rule == "end_of_support":
             extra["end_of_support"] = verdict.detail
-        out.add(out.reason(
-            ReasonCode.UNSUPPORTED_VERSION, "version", value=req.version, version=req.version,
-            normalized=parsed.text, product=product.name, rule=verdict.rule, **extra,
+        out.add(out.reason(ReasonCode.UNSUPPORTED_VERSION, "version", **common,
+                           rule=verdict.rule, **extra))
+    return req, line
+
+
+def _lines_text(product: ProductRule, on: dt.date, catalog: MessageCatalog) -> str | None:
+    """"Ideco ICS (актуальная версия 20.x), Ideco ICS 6 (версии 6.x)": the lines served on
+    `on`, in the catalog's language; None when none is left."""
+    texts = []
+    for line in product.lines:
+        if not line.served_on(on) or line.members is None:
+            continue
+        kind = "line.current" if line.is_current else "line.versions"
+        end = line.end_of_support
+        texts.append(catalog.render(
+            kind + (".until" if end is not None else ""),
+            {"title": line.title, "versions": describe_versions(line.members),
+             "current": describe_versions(line.members),
+             **({"end_of_support": end.isoformat()} if end is not None else {})},
         ))
-    return req
+    return ", ".join(texts) or None

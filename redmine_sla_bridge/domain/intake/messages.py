@@ -4,6 +4,10 @@ Templates use `string.Template` ("$field_label", "${value}"). Keys:
 
 - ``field.<path>``: the human name of a field ("ИНН организации");
 - ``reason.<code>`` and ``reason.<code>.<rule>``: one problem (the rule-specific key wins);
+  ``reason.<code>.<rule>.lines`` when the reason lists a product's served lines
+  (``$lines``: a product served in several lines, ID-2), else the key without ``.lines``;
+- ``line.current``, ``line.versions`` (``.until`` with an end of support): one served line
+  in such a list ("Ideco ICS 6 (версии 6.x)");
 - ``send.<code>`` / ``send.<code>.<rule>``: what the customer should send to fix it
   (an empty template means "nothing to send", e.g. for a used-up demo period);
 - ``flag.<code>``: a note for the engineer;
@@ -70,6 +74,16 @@ _RU: dict[str, str] = {
     "«$product» прекращена $end_of_support.",
     "reason.unsupported_version.not_current": "По продукту «$product» поддержка "
     "оказывается только для актуальной версии ($current), указана версия $version.",
+    "reason.unsupported_version.not_current.lines": "Версия $version продукта «$product» "
+    "не поддерживается. Поддерживаются: $lines.",
+    "reason.unsupported_version.range.lines": "Версия $version продукта «$product» "
+    "не поддерживается. Поддерживаются: $lines.",
+    "reason.unsupported_version.end_of_support.lines": "Поддержка «$line» прекращена "
+    "$end_of_support (указана версия $version). Поддерживаются: $lines.",
+    "line.current": "$title (актуальная версия $current)",
+    "line.current.until": "$title (актуальная версия $current, до $end_of_support)",
+    "line.versions": "$title (версии $versions)",
+    "line.versions.until": "$title (версии $versions, до $end_of_support)",
     "reason.unknown_version": "Не удалось распознать номер версии «$value».",
     "reason.demo_already_used": "Демонстрационный период уже предоставлялся "
     "с $previous_start; поддержка в демо-режиме — не более одного демонстрационного "
@@ -137,6 +151,16 @@ _EN: dict[str, str] = {
     "\"$product\" ended on $end_of_support.",
     "reason.unsupported_version.not_current": "\"$product\" is supported in its current "
     "version ($current) only; the request names version $version.",
+    "reason.unsupported_version.not_current.lines": "Version $version of \"$product\" is "
+    "not supported. Supported: $lines.",
+    "reason.unsupported_version.range.lines": "Version $version of \"$product\" is not "
+    "supported. Supported: $lines.",
+    "reason.unsupported_version.end_of_support.lines": "Support for \"$line\" ended on "
+    "$end_of_support (the request names version $version). Supported: $lines.",
+    "line.current": "$title (current version $current)",
+    "line.current.until": "$title (current version $current, until $end_of_support)",
+    "line.versions": "$title (versions $versions)",
+    "line.versions.until": "$title (versions $versions, until $end_of_support)",
     "reason.unknown_version": "The version \"$value\" could not be read.",
     "reason.demo_already_used": "A demo period was already granted from $previous_start; "
     "demo support is limited to one demo period a year, the next one is possible from "
@@ -181,7 +205,7 @@ _REASON_PARAMS: dict[str, frozenset[str]] = {
     "unsupported_product": frozenset({"value", "supported"}),
     "unsupported_version": frozenset(
         {"value", "version", "normalized", "product", "rule", "supported", "current",
-         "end_of_support"}
+         "end_of_support", "line", "lines"}
     ),
     "unknown_version": frozenset({"value"}),
     "demo_already_used": frozenset({"previous_start", "previous_end", "next_allowed"}),
@@ -202,12 +226,20 @@ RULES: Mapping[str, tuple[str, ...]] = {
 """The sub-rules of reason codes; "reason.<code>.<rule>" may be overridden for each."""
 
 
+_LINES_CODES = frozenset({"unsupported_version"})
+"""Reason codes whose reasons may list the product's served lines (``$lines``)."""
+_LINE_PARAMS = frozenset({"title", "versions", "current", "end_of_support"})
+
+
 def _placeholders() -> dict[str, frozenset[str]]:
     allowed: dict[str, frozenset[str]] = {}
     keys = dict.fromkeys(_RU)
     for code, rules in RULES.items():
         for rule in rules:
             keys.update(dict.fromkeys((f"reason.{code}.{rule}", f"send.{code}.{rule}")))
+            if code in _LINES_CODES:
+                keys.update(dict.fromkeys((f"reason.{code}.{rule}.lines",
+                                           f"send.{code}.{rule}.lines")))
     for key in keys:
         kind, _, rest = key.partition(".")
         code = rest.split(".", 1)[0]
@@ -215,6 +247,8 @@ def _placeholders() -> dict[str, frozenset[str]]:
             allowed[key] = _ALWAYS | _REASON_PARAMS[code]
         elif kind == "flag":
             allowed[key] = _ALWAYS | _FLAG_PARAMS[code]
+        elif kind == "line":
+            allowed[key] = _LINE_PARAMS
         elif key == "note.item":
             allowed[key] = frozenset({"text"})
         else:
@@ -229,7 +263,7 @@ _DATE_PARAMS = frozenset({"end_of_support", "previous_start", "previous_end", "n
 
 TRUSTED_PARAMS = frozenset({
     "field", "field_label", "field_labels", "fields", "rule", "code", "allowed", "supported",
-    "current", "product", *_DATE_PARAMS,
+    "current", "product", "line", "lines", "title", "versions", *_DATE_PARAMS,
 })
 """Names filled from the config, the code or the clock (``product`` is the canonical name
 of a matched product rule). Any other name is customer data: a name added later is
@@ -334,7 +368,10 @@ class MessageCatalog:
 
 def _key(kind: str, code: str, params: Mapping[str, str]) -> str:
     rule = params.get("rule")
-    return f"{kind}.{code}.{rule}" if rule else f"{kind}.{code}"
+    key = f"{kind}.{code}.{rule}" if rule else f"{kind}.{code}"
+    # A reason listing a product's served lines has its own wording where one exists
+    # (`MessageCatalog.template` falls back to the key without ".lines").
+    return f"{key}.lines" if rule and params.get("lines") else key
 
 
 def render_rejection_note(reasons: Iterable[Reason], catalog: MessageCatalog,

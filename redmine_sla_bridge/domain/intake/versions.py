@@ -125,6 +125,66 @@ def parse_version_line(text: str) -> SpecifierSet:
     return SpecifierSet(f"=={base}.*")
 
 
+def describe_versions(text: str) -> str:
+    """A version line as a customer reads it: "6", "6.*" and "==6.*" -> "6.x", "7.2" ->
+    "7.2.x"; ">=6,<7" -> "6.x" too (the whole of one line); any other specifier set as
+    written (">=2.0", "~=7.2")."""
+    text = text.strip()
+    base = text[2:] if text.startswith("==") and text.endswith(".*") else text
+    base = base[:-2] if base.endswith(".*") else base
+    if re.fullmatch(r"[0-9]+(\.[0-9]+)*", base):
+        return f"{base}.x"
+    specs = [s.strip() for s in text.split(",")]
+    if len(specs) == 2:
+        low, high = sorted(specs, key=lambda s: not s.startswith(">="))
+        if low.startswith(">=") and high.startswith("<") and not high.startswith("<="):
+            lower, upper = _release(low[2:]), _release(high[1:])
+            if lower and upper:
+                while len(lower) > 1 and lower[-1] == 0:
+                    lower = lower[:-1]
+                if upper == (*lower[:-1], lower[-1] + 1):
+                    return ".".join(map(str, lower)) + ".x"
+    return text
+
+
+def _release(text: str) -> tuple[int, ...] | None:
+    text = text.strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)*", text):
+        return None
+    release = tuple(int(part) for part in text.split("."))
+    while len(release) > 1 and release[-1] == 0:
+        release = release[:-1]
+    return release
+
+
+def common_version(a: SpecifierSet, b: SpecifierSet) -> Version | None:
+    """A version both specifier sets contain (pre-releases included), or None if they are
+    disjoint: two lines of one product must never hold the same version.
+
+    Membership of a specifier set only changes at the versions its specifiers name, so
+    probing each named version, its neighbours (dev, pre- and post-release, just above)
+    and the next release at each level (the upper end of "==6.*" and "~=7.2") finds a
+    common version whenever there is one, for the specifiers configs use.
+    """
+    probes: set[Version] = {Version("0"), Version("0.0.0.0.0.0.1")}
+    for spec in (*a, *b):
+        text = spec.version.removesuffix(".*")
+        try:
+            release = Version(text).release
+        except InvalidVersion:
+            continue
+        bases = [release, *((*release[:i], release[i] + 1) for i in range(len(release)))]
+        for base in bases:
+            dotted = ".".join(map(str, base))
+            probes.update(Version(dotted + suffix)
+                          for suffix in ("", ".dev0", "a0", "rc1", ".post1", ".0.0.0.0.0.0.1"))
+        probes.add(Version(text))
+    for probe in sorted(probes):
+        if a.contains(probe, prereleases=True) and b.contains(probe, prereleases=True):
+            return probe
+    return None
+
+
 def parse_specifiers(text: str) -> SpecifierSet:
     """A PEP 440 specifier set (">=7.0,<8"); raises ValueError with the reason."""
     try:

@@ -121,7 +121,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
 
 
 def _field_name(key: str):
-    defaults = ", ".join(f"{names[key]!r} ({language})"
+    defaults = ", ".join(f"\"{names[key]}\" ({language})"
                          for language, names in DEFAULT_FIELD_NAMES.items())
     return Field(default=None, description=f"Default by language: {defaults}.")
 
@@ -175,11 +175,6 @@ class FieldNames(StrictModel):
                 f"{' and '.join(keys)} have the same name {getattr(self, keys[0])!r}"
                 for keys in same) + ": Redmine needs a field of its own for each")
         return self
-
-    def in_language(self, language: str) -> FieldNames:
-        """These names, with the ones left out taken from `language`'s defaults."""
-        given = self.model_dump(exclude_none=True)
-        return FieldNames(**{**DEFAULT_FIELD_NAMES[language], **given})
 
 
 class StatusNames(StrictModel):

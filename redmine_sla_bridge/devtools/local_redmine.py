@@ -76,10 +76,12 @@ class LocalRedmine:
         if not self.installed():
             if shutil.which("apt-get") is None:
                 raise LocalRedmineError("Redmine is not installed and apt-get is not available")
-            log("installing Debian's redmine + redmine-sqlite (about 30 s) ...")
+            log("installing Debian's redmine + redmine-sqlite, and chromium for the tests' "
+                "screenshots (about 60 s) ...")
             env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
             _run(["apt-get", "update", "-qq"], env=env)
-            _run(["apt-get", "install", "-y", "-qq", "redmine", "redmine-sqlite"], env=env)
+            _run(["apt-get", "install", "-y", "-qq", "redmine", "redmine-sqlite", "chromium"],
+                 env=env)
         if not _gem_available("webrick"):
             _run(
                 ["apt-get", "install", "-y", "-qq", "ruby-webrick"],

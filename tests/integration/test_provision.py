@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from redmine_sla_bridge.adapters.redmine.admin_forms import AdminSession
+from redmine_sla_bridge.adapters.redmine.admin_forms import AdminSession, CustomFieldForm
 from redmine_sla_bridge.adapters.redmine.fields import LICENSE_STATUSES, SLA_STATES
 from redmine_sla_bridge.entrypoints.cli import cli
 from tests.conftest import base_document, unique, write_config
@@ -17,7 +17,7 @@ FIELD_KEYS = (
     "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone",
     "contact_position",
     "organization", "inn", "product", "product_version", "contract_number", "impact",
-    "request_type",
+    "request_type", "intake_key",
 )
 
 
@@ -46,17 +46,30 @@ def _run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
+def _document(redmine, names: dict[str, str], **sections) -> dict:
+    """A config for these fields only. Their prefix is also their marker set: fields are
+    found by marker before name, and a test must never find (and rename) another's.
+    Permissions and queries have tests of their own."""
+    prefix = names["tier"].split()[0]
+    return base_document(redmine, fields=names, **sections, provision={
+        "instance": prefix, "permissions": False, "queries": False})
+
+
+def _created(output: str) -> int:
+    return output.count("create list field") + output.count("create string field")
+
+
 def test_provision_creates_every_field_then_has_nothing_to_do(
         redmine, redmine_env, gateway, tmp_path, field_names):
     names = field_names()
-    document = base_document(redmine, fields=names)
+    document = _document(redmine, names)
     document["policy"]["tiers"] = [{"name": "gold", "when": {"partner": True}},
                                    {"name": "basic", "when": {}}]
     config = write_config(tmp_path / "bridge.yaml", document)
 
     first = _run("provision", "--config", str(config))
     assert first.exit_code == 0, first.output
-    assert first.output.count("create ") == len(FIELD_KEYS)
+    assert _created(first.output) == len(FIELD_KEYS)
     assert "verified" in first.output
 
     fields = {f["name"]: f for f in gateway.custom_fields()}
@@ -81,7 +94,7 @@ def test_provision_creates_every_field_then_has_nothing_to_do(
 def test_provision_adds_a_new_tier_value_without_dropping_old_ones(
         redmine, redmine_env, gateway, tmp_path, field_names):
     names = field_names()
-    document = base_document(redmine, fields=names)
+    document = _document(redmine, names)
     config = write_config(tmp_path / "bridge.yaml", document)
     assert _run("provision", "--config", str(config)).exit_code == 0
 
@@ -98,7 +111,7 @@ def test_provision_adds_a_new_tier_value_without_dropping_old_ones(
 def test_provision_without_admin_login_lists_what_to_create_and_fails(
         redmine, redmine_env, tmp_path, field_names):
     names = field_names()
-    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, admin=False, fields=names))
+    config = write_config(tmp_path / "bridge.yaml", _document(redmine, names, admin=False))
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
     assert "redmine.admin is not configured" in result.output
@@ -110,30 +123,31 @@ def test_provision_without_admin_login_lists_what_to_create_and_fails(
 def test_provision_with_a_wrong_admin_password_fails_clearly(
         redmine, redmine_env, tmp_path, monkeypatch, field_names):
     monkeypatch.setenv("TEST_REDMINE_ADMIN_PASSWORD", "wrong")
-    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=field_names()))
+    config = write_config(tmp_path / "bridge.yaml", _document(redmine, field_names()))
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
     assert "error:" in result.output
 
 
 def test_provision_refuses_a_field_of_another_format(
-        redmine, redmine_env, gateway, tmp_path, field_names):
+        redmine, redmine_env, gateway, support_tracker, tmp_path, field_names):
     names = field_names()
-    config = write_config(tmp_path / "bridge.yaml", base_document(redmine, fields=names))
-    assert _run("provision", "--config", str(config)).exit_code == 0
-    # Point the tier (a list) at an existing text field.
-    names["tier"] = names["inn"]
-    write_config(config, base_document(redmine, fields=names))
+    # An admin's own text field (no bridge marker) has the name the config gives the tier.
+    names["tier"] = names["tier"] + " (text)"
+    AdminSession(redmine.url, redmine.admin_login, redmine.admin_password).create_custom_field(
+        CustomFieldForm(name=names["tier"], field_format="string", tracker_ids=(support_tracker,)))
+    config = write_config(tmp_path / "bridge.yaml", _document(redmine, names))
     result = CliRunner().invoke(cli, ["provision", "--config", str(config)])
     assert result.exit_code == 1
     assert "rename one of them (config key fields.tier)" in result.output
+    assert _created(result.output) == 0
 
 
 def test_a_project_scoped_provision_keeps_shared_fields_in_other_projects(
         redmine, redmine_env, gateway, project, support_tracker, tmp_path):
     prefix = unique("e")  # fields of this test only: Redmine's custom fields are global
     names = {key: f"{prefix} {key}" for key in FIELD_KEYS}
-    document = base_document(redmine, fields=names)
+    document = _document(redmine, names)
     path = write_config(tmp_path / "bridge.yaml", document)
     try:
         assert CliRunner().invoke(cli, ["provision", "--config", str(path)]).exit_code == 0

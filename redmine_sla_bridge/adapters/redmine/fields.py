@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,22 @@ DUE_FORMAT = "%Y-%m-%d %H:%M"
 in a form that sorts correctly as text."""
 
 
+MARKER_PREFIX = "redmine-sla-bridge"
+_MARKER = re.compile(r"\[redmine-sla-bridge:(?:([A-Za-z0-9][A-Za-z0-9_.-]*):)?([a-z_]+)\]\s*$")
+
+
+def marker(key: str, instance: str | None = None) -> str:
+    """The stable key written at the end of a field's description: `provision` finds the
+    field by it even after the field was renamed (in the config or by hand)."""
+    return f"[{MARKER_PREFIX}:{instance}:{key}]" if instance else f"[{MARKER_PREFIX}:{key}]"
+
+
+def parse_marker(description: str | None) -> tuple[str | None, str] | None:
+    """(instance, key) of the marker ending `description`, or None."""
+    match = _MARKER.search(description or "")
+    return (match.group(1), match.group(2)) if match else None
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     key: str  # the bridge's own name, e.g. "tier"
@@ -45,29 +62,79 @@ class FieldSpec:
     # A field added in a later version: until `provision` creates it, the bridge works
     # without what it carries instead of refusing every issue.
     required: bool = True
+    # "bridge": only the bridge writes it; "requester": the request's data, which the
+    # requester types in the New issue form and support may correct.
+    written_by: str = "bridge"
+    marker: str = ""
+
+    @property
+    def full_description(self) -> str:
+        """The description as Redmine holds it: the text, then the marker."""
+        return f"{self.description} {self.marker}".strip()
 
 
-_DESCRIPTIONS = {
-    "tier": "Customer tier (set by redmine-sla-bridge from the customer directory)",
-    "license_status": "License status at the request (set by redmine-sla-bridge)",
-    "sla_priority": "Priority under the support regulation (set by redmine-sla-bridge)",
-    "sla_state": "SLA clock: on track, at risk, breached, paused, met (set by redmine-sla-bridge)",
-    "first_response_due": "First-response deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
-    "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
-    "first_response_at": "When support first answered publicly (set by redmine-sla-bridge)",
-    "impact": "Impact stated by the requester (P1 down ... P4 enhancement)",
-    "request_type": "Kind of request: error, information, proposal",
+_SET_BY = {"en": " (set by redmine-sla-bridge)", "ru": " (заполняет redmine-sla-bridge)"}
+_DESCRIPTIONS: dict[str, dict[str, str]] = {
+    "en": {
+        "tier": "Customer tier, from the customer directory",
+        "license_status": "License status at the request: active, expiring, expired, trial, none",
+        "sla_priority": "Priority under the support regulation",
+        "sla_state": "SLA clock: on track, at risk, breached, paused, met",
+        "first_response_due": "First-response deadline, YYYY-MM-DD HH:MM in the regulation's "
+        "time zone",
+        "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
+        "first_response_at": "When support first answered publicly",
+        "impact": "Impact stated by the requester",
+        "request_type": "Kind of request: error, information, proposal",
+        "intake": "Intake data, filled from the request or from labelled lines of its "
+        "description",
+        "intake_key": "Idempotency key of a request taken in through the intake API: a "
+        "retried request finds its issue by it",
+    },
+    "ru": {
+        "tier": "Уровень поддержки по справочнику клиентов",
+        "license_status": "Статус лицензии на момент обращения: active — действует, "
+        "expiring — скоро истекает, expired — истекла, trial — пробная, none — нет лицензии",
+        "sla_priority": "Приоритет по регламенту поддержки",
+        "sla_state": "Состояние SLA: on track — в срок, at risk — под угрозой, "
+        "breached — нарушено, paused — на паузе, met — выполнено",
+        "first_response_due": "Срок первого ответа, ГГГГ-ММ-ДД ЧЧ:ММ по часовому поясу "
+        "регламента",
+        "resolution_due": "Срок решения, ГГГГ-ММ-ДД ЧЧ:ММ по часовому поясу регламента",
+        "first_response_at": "Когда поддержка впервые ответила публично",
+        "impact": "Влияние на работу по оценке заявителя",
+        "request_type": "Тип обращения: error — ошибка, information — консультация, "
+        "proposal — предложение",
+        "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
+        "intake_key": "Ключ идемпотентности обращения, принятого через API: повторная "
+        "отправка находит по нему уже созданную задачу",
+    },
 }
 
 _INTAKE_TEXT = (
     "contact_name", "contact_email", "contact_phone", "contact_position",
     "organization", "inn", "product", "product_version", "contract_number",
 )
+REQUESTER_KEYS = frozenset((*_INTAKE_TEXT, "impact", "request_type"))
+"""The request's data: the requester may type it when filing, support may correct it."""
 
 
 def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
-                impacts: Sequence[str] = ("P1", "P2", "P3", "P4")) -> list[FieldSpec]:
-    """Every field the bridge needs, named as in the config's `fields` section."""
+                impacts: Sequence[str] = ("P1", "P2", "P3", "P4"), language: str = "en",
+                instance: str | None = None) -> list[FieldSpec]:
+    """Every field the bridge needs, named as in the config's `fields` section, described
+    in `language`, each with its marker."""
+    texts = _DESCRIPTIONS[language]
+
+    def spec(key: str, field_format: str, values: tuple[str, ...] = (), *,
+             searchable: bool = False, required: bool = True) -> FieldSpec:
+        requester = key in REQUESTER_KEYS
+        text = texts["intake" if key in _INTAKE_TEXT else key]
+        return FieldSpec(key, getattr(names, key), field_format, values, searchable=searchable,
+                         description=text if requester else text + _SET_BY[language],
+                         required=required, written_by="requester" if requester else "bridge",
+                         marker=marker(key, instance))
+
     lists: dict[str, tuple[str, ...]] = {
         "tier": tuple(tiers),
         "license_status": LICENSE_STATUSES,
@@ -76,23 +143,11 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
         "impact": tuple(impacts),
         "request_type": REQUEST_TYPES,
     }
-    specs = [
-        FieldSpec(key, getattr(names, key), "list", values, description=_DESCRIPTIONS[key])
-        for key, values in lists.items()
-    ]
-    specs += [
-        FieldSpec(key, getattr(names, key), "string", description=_DESCRIPTIONS[key])
-        for key in ("first_response_due", "resolution_due", "first_response_at")
-    ]
-    specs += [
-        FieldSpec(key, getattr(names, key), "string", searchable=True,
-                  description="Intake data (filled from the request or its description)")
-        for key in _INTAKE_TEXT
-    ]
-    specs.append(FieldSpec(
-        "intake_key", names.intake_key, "string", required=False,
-        description="Idempotency key of a request taken in through the intake API "
-        "(set by redmine-sla-bridge): a retried request finds its issue by it"))
+    specs = [spec(key, "list", values) for key, values in lists.items()]
+    specs += [spec(key, "string")
+              for key in ("first_response_due", "resolution_due", "first_response_at")]
+    specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
+    specs.append(spec("intake_key", "string", required=False))
     return specs
 
 
@@ -100,7 +155,8 @@ def specs_for_config(config: Any) -> list[FieldSpec]:
     """The field specs of a loaded BridgeConfig: list values come from its policy."""
     priority = config.policy.priority
     return field_specs(config.fields, tiers=config.policy.tier_names(),
-                       priorities=priority.levels, impacts=priority.impact_names)
+                       priorities=priority.levels, impacts=priority.impact_names,
+                       language=config.language, instance=config.provision.instance)
 
 
 class FieldMap:

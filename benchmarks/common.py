@@ -173,6 +173,9 @@ def provision(rm: Redmine) -> None:
         document["policy"]["tiers"].append({"name": TIERS[-1], "when": {}})
         document["policy"]["priority"]["levels"] = list(PRIORITIES)
         document["policy"]["priority"]["default_impact"] = PRIORITIES[-1]
+        # The same field marker as the tests' English fields (tests/conftest.py), so both
+        # provision the same fields instead of claiming each other's.
+        document["provision"] = {"instance": "tests-en"}
         path = write_config(Path(tmp) / "provision.yaml", document)
         log("provisioning the bridge's fields for the benchmark tracker ...")
         subprocess.run([CLI, "provision", "--config", str(path)], check=True,

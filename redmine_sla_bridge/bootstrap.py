@@ -8,10 +8,11 @@ process ends.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redmine_sla_bridge.adapters.customers import CustomerDirectoryError, load_customer_file
 from redmine_sla_bridge.adapters.notify import build_notifier
@@ -33,10 +34,15 @@ from redmine_sla_bridge.domain.processing import (
     ProcessingRules,
     TimeAccounting,
 )
+from redmine_sla_bridge.domain.processing.rules import CloseReminder
 from redmine_sla_bridge.domain.request_decision import Rules
 from redmine_sla_bridge.service.bridge import Bridge, Clock, utcnow
+from redmine_sla_bridge.service.mail_intake import MailSettings
 from redmine_sla_bridge.service.ports import Notifier, StorePort
 from redmine_sla_bridge.service.settings import IntakeApiSettings, Settings
+
+if TYPE_CHECKING:
+    from redmine_sla_bridge.adapters.mail import MailReader
 
 __all__ = ["BootstrapError", "Bridge", "bootstrap", "decision_rules", "load", "processing_rules"]
 
@@ -102,6 +108,12 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         development = DevelopmentRule(frozenset(dev.statuses), frozenset(dev.assignees), term,
                                       dev.calendar or config.policy.calendar)
     accounting = lifecycle.time_accounting
+    at_once = lifecycle.escalation.at_once_for
+    unknown = sorted(set(at_once) - set(config.policy.priority.levels))
+    if unknown:
+        raise BootstrapError(f"lifecycle.escalation.at_once_for: unknown SLA priority "
+                             f"{', '.join(map(repr, unknown))} (levels: "
+                             f"{', '.join(config.policy.priority.levels)})")
     return ProcessingRules(
         decision=decision_rules(config, customers),
         clock=ClockRules(pause_statuses=frozenset(statuses.paused),
@@ -111,8 +123,11 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         rejected_status=statuses.rejected,
         reopened_status=statuses.reopened,
         escalation=escalation,
+        staff_calendar=lifecycle.escalation.staff_calendar,
+        escalate_at_once_for=frozenset(at_once),
         development=development,
         auto_close=lifecycle.auto_close_rules(),
+        reminders=tuple(CloseReminder(rule, share) for rule, share in lifecycle.close_reminders()),
         replies=lifecycle.reply_rules(),
         time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
                          if accounting is not None else None),
@@ -155,7 +170,8 @@ def redmine_issues(config: BridgeConfig, gateway: RedmineGateway | None = None) 
     gateway = gateway or RedmineGateway.from_config(config.redmine)
     projects = None if config.scope.projects == "all" else tuple(config.scope.projects)
     scope = Scope(trackers=tuple(config.scope.trackers), projects=projects)
-    return RedmineIssues(gateway, RedmineCatalog(gateway, specs_for_config(config), scope))
+    return RedmineIssues(gateway, RedmineCatalog(gateway, specs_for_config(config), scope,
+                                                 requester=requester_gateway(config)))
 
 
 _DEFAULT: Any = object()
@@ -186,5 +202,81 @@ def bootstrap_file(path: str | Path, **kwargs: Any) -> Bridge:
     return bootstrap(config, **kwargs)
 
 
-__all__ += ["ConfigError", "bootstrap_file", "config_warnings", "customers_of", "open_store",
-            "redmine_issues", "settings_of"]
+def requester_gateway(config: BridgeConfig) -> RedmineGateway | None:
+    """The gateway acting as the customer-mail user (`mail.requester_login`): its own
+    API key when configured, else the bridge's key with X-Redmine-Switch-User."""
+    mail = config.mail
+    if mail is None:
+        return None
+    redmine = config.redmine
+    key = (mail.requester_api_key or redmine.api_key).get_secret_value()
+    return RedmineGateway(redmine.url, key, timeout=redmine.timeout_seconds,
+                          retries=redmine.retries, keep_alive=redmine.keep_alive,
+                          verify_tls=redmine.verify_tls,
+                          impersonate=None if mail.requester_api_key else mail.requester_login)
+
+
+def mail_settings(config: BridgeConfig) -> MailSettings:
+    mail = config.mail
+    if mail is None:
+        raise BootstrapError("mail: the section is missing (the support mailbox is not set up)")
+    api = config.intake_api
+    project = mail.project or (api.project if api is not None else None)
+    if project is None:
+        raise BootstrapError("mail.project: required when intake_api is not configured")
+    tracker = mail.tracker or (api.tracker if api is not None else "Support")
+    own = set(mail.own_addresses)
+    domains: set[str] = set()
+    if config.notify.from_address:
+        own.add(config.notify.from_address.lower())
+        domains.add(config.notify.from_address.rsplit("@", 1)[1].lower())
+    return MailSettings(project=project, tracker=tracker, own_addresses=frozenset(own),
+                        own_domains=frozenset(domains), max_message_bytes=mail.max_message_bytes,
+                        attachment_max_bytes=mail.attachment_max_bytes,
+                        rate_messages=mail.rate_limit.messages,
+                        rate_window=dt.timedelta(seconds=mail.rate_limit.per_seconds))
+
+
+def mail_reader(config: BridgeConfig, bridge: Bridge, *,
+                gateway: RedmineGateway | None = None) -> MailReader:
+    """The support-mailbox reader of `bridge` (`redmine-sla-bridge mail`)."""
+    from redmine_sla_bridge.adapters.mail import MailReader, NoThreads, ThreadingNotifier
+    from redmine_sla_bridge.adapters.notify import Notifier as EmailNotifier
+    from redmine_sla_bridge.adapters.notify import Sender
+    from redmine_sla_bridge.adapters.redmine.issues import MailIssueWriter
+    from redmine_sla_bridge.service.mail_intake import MailPorts, handle_mail
+
+    settings = mail_settings(config)
+    assert config.mail is not None
+    requester = requester_gateway(config)
+    assert requester is not None
+    threads: Any = NoThreads()
+    notifier = bridge.notifier
+    if isinstance(notifier, EmailNotifier) and isinstance(bridge.store, Store):
+        assert config.notify.from_address is not None
+        threading = ThreadingNotifier(notifier, bridge.store, Sender(
+            config.notify.from_address, config.notify.from_name, config.notify.reply_to))
+        threads, bridge = threading, dataclasses.replace(bridge, notifier=threading)
+    writer = MailIssueWriter(gateway or RedmineGateway.from_config(config.redmine), requester)
+    ports = MailPorts(issues=writer, threads=threads)
+    mailing = bridge
+
+    def handle(mail: Any) -> str:
+        return str(handle_mail(mailing, ports, settings, mail).outcome)
+
+    return MailReader(handle, bridge.store, bridge.clock, imap=config.mail.imap,
+                      max_message_bytes=config.mail.max_message_bytes)
+
+
+__all__ += [
+    "ConfigError",
+    "bootstrap_file",
+    "config_warnings",
+    "customers_of",
+    "mail_reader",
+    "mail_settings",
+    "open_store",
+    "redmine_issues",
+    "requester_gateway",
+    "settings_of",
+]

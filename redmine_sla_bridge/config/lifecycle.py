@@ -6,6 +6,8 @@ lifecycle:
   escalation:                        # when the SLA clock gets worse
     at_risk: {private_note: true, add_watchers: [lead], raise_priority: High}
     breached: {private_note: true, assign_to: Anna Lead, raise_priority: Urgent}
+    staff_calendar: office           # actions wait for its working time (default: at once)
+    at_once_for: [P1]                # SLA priorities escalated at any hour
   development:                       # AR-8, ID-9: handed to the developers
     statuses: [In Progress]          # and/or
     assignees: [Development]         # a group or user the issue is assigned to
@@ -19,6 +21,7 @@ lifecycle:
       calendar: 24x7
       to_status: Closed
       even_if_customer_waits: false
+      remind_at: 0.5                 # one reminder halfway through the idle period
   customer_reply:                    # what a requester's reply does
     - {from_statuses: [Feedback], to_status: In Progress}
     - {from_statuses: [Closed], to_status: New, within: 30d, calendar: 24x7}
@@ -56,6 +59,15 @@ class EscalationAction(StrictModel):
 class EscalationConfig(StrictModel):
     at_risk: EscalationAction | None = Field(default_factory=EscalationAction)
     breached: EscalationAction | None = Field(default_factory=EscalationAction)
+    staff_calendar: Text | None = Field(
+        default=None,
+        description="Calendar of the staff's working time: outside it the SLA state is "
+        "still written at once, but the escalation actions (note, watchers, assignee, "
+        "priority) wait for the first pass inside it. Default: at once, at any hour.")
+    at_once_for: list[Text] = Field(
+        default_factory=list,
+        description="SLA priorities (policy.priority levels, e.g. P1) escalated at once "
+        "whatever the staff calendar says.")
 
 
 class DevelopmentConfig(StrictModel):
@@ -87,6 +99,11 @@ class AutoCloseRule(StrictModel):
         default=False,
         description="Close even when the last public word is the customer's unanswered one.",
     )
+    remind_at: float | None = Field(
+        default=None, gt=0, lt=1,
+        description="Remind the customer once (public note + email) when this share of "
+        "the idle period has passed on `calendar`, e.g. 0.5 = halfway: when the request "
+        "closes and that a reply keeps it open. Default: no reminder.")
 
     @model_validator(mode="after")
     def _limited(self) -> AutoCloseRule:
@@ -155,8 +172,30 @@ class LifecycleConfig(StrictModel):
     def reply_rules(self) -> tuple[rules.CustomerReply, ...]:
         return tuple(r.to_domain() for r in self.customer_reply)
 
+    def close_reminders(self) -> tuple[tuple[rules.AutoClose, float], ...]:
+        return tuple((r.to_domain(), r.remind_at) for r in self.auto_close if r.remind_at is not None)
+
+    @model_validator(mode="after")
+    def _reminders_tell_the_truth(self) -> LifecycleConfig:
+        """The reminder says a reply keeps the request open: true when the reply restarts
+        the idle time (customer_message), stops the close (a waiting customer is not
+        closed over) or moves the issue out (a customer_reply rule)."""
+        covered = {s for r in self.customer_reply for s in r.from_statuses}
+        for rule in self.auto_close:
+            if rule.remind_at is None or rule.idle_since == "customer_message":
+                continue
+            uncovered = sorted(set(rule.from_statuses) - covered)
+            if rule.even_if_customer_waits and uncovered:
+                raise ValueError(
+                    f"auto_close {rule.name}: remind_at tells the customer a reply keeps the "
+                    f"request open, but with even_if_customer_waits and no customer_reply "
+                    f"rule for {', '.join(uncovered)} a reply would not stop the close")
+        return self
+
     def referenced_calendars(self) -> frozenset[str]:
         names = {r.calendar for r in self.auto_close} | {r.calendar for r in self.customer_reply}
+        if self.escalation.staff_calendar:
+            names.add(self.escalation.staff_calendar)
         if self.development is not None and self.development.calendar:
             names.add(self.development.calendar)
         return frozenset(names)

@@ -55,6 +55,13 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "idle.support_answer": "после нашего ответа прошло $after без вашего ответа",
         "idle.status_change": "за $after подтверждения не поступило",
         "reopened.note": "Обращение $number возобновлено по вашему ответу.",
+        "reminder.subject": "Обращение $number скоро будет закрыто",
+        "reminder.note": "Обращение $number ожидает вашего ответа. Если ответа не будет, "
+        "оно будет закрыто $close_at. Чтобы оставить его открытым, просто ответьте на это "
+        "сообщение.",
+        "reminder.note.comment": "Обращение $number ожидает вашего ответа. Если ответа не "
+        "будет, оно будет закрыто $close_at. Чтобы оставить его открытым, добавьте "
+        "комментарий к обращению.",
         "reply.too_late": "Обращение $number уже закрыто, и срок его возобновления истёк. "
         "Пожалуйста, создайте новое обращение и укажите в нём номер $number.",
         "development.note": "Ваш вопрос передан в отдел разработки. Ориентировочный срок "
@@ -98,6 +105,12 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "idle.support_answer": "$after have passed since our answer without a reply",
         "idle.status_change": "no confirmation came within $after",
         "reopened.note": "Request $number is reopened by your reply.",
+        "reminder.subject": "Request $number will be closed soon",
+        "reminder.note": "Request $number is waiting for your reply. Unless we hear from "
+        "you, it will be closed on $close_at. To keep it open, just reply to this message.",
+        "reminder.note.comment": "Request $number is waiting for your reply. Unless we hear "
+        "from you, it will be closed on $close_at. To keep it open, add a comment to the "
+        "request.",
         "reply.too_late": "Request $number is closed and can no longer be reopened. "
         "Please open a new request and mention $number in it.",
         "development.note": "Your question has been passed to the development department. "

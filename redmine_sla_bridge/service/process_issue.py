@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from redmine_sla_bridge.domain.ports import NotManageable
@@ -26,7 +27,7 @@ from redmine_sla_bridge.domain.request_decision import RequestDecision
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.execute import execute
 
-__all__ = ["NotManageable", "Outcome", "plan_issue", "process_issue"]
+__all__ = ["NotManageable", "Outcome", "plan_issue", "process_issue", "remembered"]
 
 MAX_LOOKUPS = 2  # one per kind of lookup there is
 
@@ -52,8 +53,7 @@ def process_issue(bridge: Bridge, issue_id: int, now: dt.datetime | None = None)
 def plan_issue(bridge: Bridge, snapshot: IssueSnapshot, now: dt.datetime) -> IssueUpdate:
     """The plan for a loaded issue, with the store's memory and any fact it asks for."""
     rules = bridge.rules
-    remembered = frozenset(k for k in effect_keys(snapshot, rules) if bridge.store.seen(k))
-    snapshot = dataclasses.replace(snapshot, remembered=remembered)
+    snapshot = dataclasses.replace(snapshot, remembered=remembered(bridge, effect_keys(snapshot, rules)))
     update = plan(snapshot, rules, now)
     for _ in range(MAX_LOOKUPS):
         if update.needs is None:
@@ -63,6 +63,11 @@ def plan_issue(bridge: Bridge, snapshot: IssueSnapshot, now: dt.datetime) -> Iss
     if update.needs is not None:
         raise RuntimeError(f"the plan for issue #{snapshot.issue_id} keeps asking for {update.needs}")
     return update
+
+
+def remembered(bridge: Bridge, keys: Iterable[str]) -> frozenset[str]:
+    """Those of `keys` the store has: what a plan's `remembered` holds."""
+    return frozenset(k for k in keys if bridge.store.seen(k))
 
 
 def _with_fact(bridge: Bridge, snapshot: IssueSnapshot, needs: Lookup) -> IssueSnapshot:

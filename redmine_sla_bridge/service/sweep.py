@@ -8,14 +8,17 @@ close (they are in one of its statuses).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
 from redmine_sla_bridge.domain.processing import ListedIssue, plan_auto_close, plan_time_step
+from redmine_sla_bridge.domain.processing.plan import auto_close_keys, listed_effect_keys
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.execute import execute
+from redmine_sla_bridge.service.process_issue import remembered
 from redmine_sla_bridge.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,8 @@ class SweepReport:
     seen: int = 0
     changed: dict[int, str] = field(default_factory=dict)
     closed: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)  # told before an auto-close
+    escalated: list[int] = field(default_factory=list)  # deferred escalations done
     failed: dict[int, str] = field(default_factory=dict)
 
 
@@ -49,17 +54,27 @@ def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
 
 def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: SweepReport) -> None:
     rules = bridge.rules
+    keys = listed_effect_keys(listed, rules)  # none unless an escalation may be pending
+    if keys:
+        listed = dataclasses.replace(listed, remembered=remembered(bridge, keys))
     step = plan_time_step(listed, rules, now)
     if step is not None:
         execute(bridge, step, now)
-        metrics.SLA_TRANSITIONS.labels(str(step.new_state), listed.values.get("tier") or "-").inc()
-        log.info("SLA state changed", extra={"issue_id": listed.issue_id, "state": str(step.new_state)})
-        report.changed[listed.issue_id] = str(step.new_state)
+        if step.new_state is not None:
+            metrics.SLA_TRANSITIONS.labels(str(step.new_state), listed.values.get("tier") or "-").inc()
+            log.info("SLA state changed", extra={"issue_id": listed.issue_id,
+                                                 "state": str(step.new_state)})
+            report.changed[listed.issue_id] = str(step.new_state)
+        else:
+            log.info("deferred escalation done", extra={"issue_id": listed.issue_id,
+                                                        "state": listed.values.get("sla_state")})
+            report.escalated.append(listed.issue_id)
     if listed.status not in rules.closable_statuses:
         return
     snapshot = bridge.redmine.load(listed.issue_id)
     if snapshot is None or snapshot.status != listed.status:
         return  # it moved meanwhile; the next sweep will look again
+    snapshot = dataclasses.replace(snapshot, remembered=remembered(bridge, auto_close_keys(snapshot, rules)))
     closing = plan_auto_close(snapshot, rules, now)
     if closing is None:
         return
@@ -67,3 +82,7 @@ def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: 
     if closing.action == "closed":
         report.closed.append(listed.issue_id)
         log.info("auto-closed", extra={"issue_id": listed.issue_id, "rule": closing.detail})
+    elif closing.action == "reminded":
+        report.reminded.append(listed.issue_id)
+        log.info("reminded before auto-close", extra={"issue_id": listed.issue_id,
+                                                      "rule": closing.detail})

@@ -8,7 +8,7 @@ the same things happen whichever notices the change first.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -79,3 +79,66 @@ def _raised(name: str | None, current: str | None, order: Sequence[str]) -> str 
     if current in order and order.index(current) >= order.index(name):
         return None
     return name
+
+
+# -- escalation within the staff's working time -----------------------------------------
+#
+# With `staff_calendar`, a worse state met outside its working time is written at once
+# (engineers' queries read it) but its actions wait. Two effect keys per state and
+# clock: `...:deferred` when the state was written without its actions, the bare key
+# once the actions were done. An escalation is pending while the issue is still in that
+# state with the same due values, deferred and not done; issues escalated before the
+# calendar was configured have no deferred key, so switching it on re-escalates nothing.
+
+def escalation_key(issue_id: int, state: SlaState, values: Mapping[str, str | None]) -> str:
+    """One state of one run of the clock: the due values tell a later run (a reopen, a
+    resumed pause moves them) from this one."""
+    dues = "/".join(values.get(k) or "-" for k in ("first_response_due", "resolution_due"))
+    return f"escalation:{issue_id}:{state.name.lower()}:{dues}"
+
+
+def deferred_key(issue_id: int, state: SlaState, values: Mapping[str, str | None]) -> str:
+    return escalation_key(issue_id, state, values) + ":deferred"
+
+
+def escalation_keys(issue_id: int, values: Mapping[str, str | None],
+                    rules: ProcessingRules) -> tuple[str, ...]:
+    """The effect keys a pending escalation of the issue's current state is read from."""
+    state = _escalated_state(values, rules)
+    if state is None:
+        return ()
+    return (escalation_key(issue_id, state, values), deferred_key(issue_id, state, values))
+
+
+def defers(rules: ProcessingRules, state: SlaState, sla_priority: str | None,
+           now: dt.datetime) -> bool:
+    """Whether the actions of `state` wait for the staff's working time."""
+    if rules.staff_calendar is None or rules.escalation.get(state) is None:
+        return False
+    if sla_priority is not None and sla_priority in rules.escalate_at_once_for:
+        return False
+    return not rules.schedules[rules.staff_calendar].in_hours(now)
+
+
+def pending_escalation(issue_id: int, values: Mapping[str, str | None], rules: ProcessingRules,
+                       remembered: frozenset[str], sla_priority: str | None,
+                       now: dt.datetime) -> SlaState | None:
+    """The issue's current state, if its deferred actions are due now."""
+    state = _escalated_state(values, rules)
+    if state is None or defers(rules, state, sla_priority, now):
+        return None
+    if deferred_key(issue_id, state, values) not in remembered:
+        return None
+    if escalation_key(issue_id, state, values) in remembered:
+        return None
+    return state
+
+
+def _escalated_state(values: Mapping[str, str | None], rules: ProcessingRules) -> SlaState | None:
+    if rules.staff_calendar is None:
+        return None
+    state = values.get("sla_state")
+    for candidate in (SlaState.AT_RISK, SlaState.BREACHED):
+        if state == candidate and rules.escalation.get(candidate) is not None:
+            return candidate
+    return None

@@ -22,17 +22,28 @@ from redmine_sla_bridge.domain.lifecycle.clock import (
     read_clock,
     time_driven_state,
 )
-from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role, StatusChange
+from redmine_sla_bridge.domain.lifecycle.history import FieldChange, IssueHistory, Role, StatusChange
 from redmine_sla_bridge.domain.lifecycle.history import Note as HistoryNote
 from redmine_sla_bridge.domain.lifecycle.rules import (
+    AutoClose,
     auto_close_due,
     development_handover,
+    idle_start,
     reply_decision,
 )
 from redmine_sla_bridge.domain.markup import quote, rendered
 from redmine_sla_bridge.domain.notices import acknowledgement, describe_duration, format_due
 from redmine_sla_bridge.domain.policy import TargetKind
-from redmine_sla_bridge.domain.processing.escalation import EscalationPlan, escalation, open_target
+from redmine_sla_bridge.domain.processing.escalation import (
+    EscalationPlan,
+    deferred_key,
+    defers,
+    escalation,
+    escalation_key,
+    escalation_keys,
+    open_target,
+    pending_escalation,
+)
 from redmine_sla_bridge.domain.processing.field_values import (
     PATH_TO_FIELD,
     fields_from_request,
@@ -77,7 +88,22 @@ def effect_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, .
     handover = _handover(snapshot, rules)
     if handover is not None:
         keys.append(_development_key(snapshot, handover))
+    keys += escalation_keys(snapshot.issue_id, snapshot.values, rules)
     return tuple(keys)
+
+
+def listed_effect_keys(listed: ListedIssue, rules: ProcessingRules) -> tuple[str, ...]:
+    """What `plan_time_step` reads from `listed.remembered`: a pending escalation's keys
+    (none without `staff_calendar`, so the sweep asks the store nothing)."""
+    return escalation_keys(listed.issue_id, listed.values, rules)
+
+
+def auto_close_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, ...]:
+    """What `plan_auto_close` reads from `snapshot.remembered`: the reminder of the
+    current idle period of each rule that has a reminder."""
+    return tuple(dict.fromkeys(
+        _reminder_key(snapshot, rule) for rule in rules.auto_close
+        if rules.reminder_share(rule) is not None and snapshot.status in rule.from_statuses))
 
 
 # -- a request the bridge has not accepted yet ---------------------------------------
@@ -265,22 +291,35 @@ def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime)
     reading = _read(snap, decision, rules, now, acknowledged_at=_acknowledged_at(snap.history))
     changes = _changed(snap, sla_values(decision, snap.history, reading, zone))
     escalated, due_date = EscalationPlan(), None
-    new_state = None
+    new_state = pending = None
+    remember = accounted
     if changes:
         due_date = _due_date(snap, reading.due(TargetKind.RESOLUTION), zone)
         new_state = _worse_state(snap, reading)
-        if new_state is not None:
+    sla_priority = decision.policy.priority
+    if new_state is not None:
+        if defers(rules, new_state, sla_priority, now):
+            # Written now without its actions; they follow in the staff's working time.
+            remember = (*remember, deferred_key(snap.issue_id, new_state, {**snap.values, **changes}))
+        else:
             escalated = _escalate_on_event(snap, reading, decision, rules, now, new_state)
+    elif "sla_state" not in changes:
+        pending = pending_escalation(snap.issue_id, snap.values, rules, snap.remembered,
+                                     sla_priority, now)
+        if pending is not None:
+            escalated = _escalate_on_event(snap, reading, decision, rules, now, pending)
+            remember = (*remember, escalation_key(snap.issue_id, pending, snap.values))
     development = _development(snap, rules, now)
     notes = tuple(n for n in (escalated.note, development[0] if development else None) if n)
-    if not changes and development is None:
+    if not changes and development is None and pending is None:
         return IssueUpdate(snap.issue_id, "unchanged", str(reading.state), decision,
                            time_entries=entries, remember=accounted)
     detail = ", ".join(f"{k}={v}" for k, v in changes.items())
-    remember = accounted
+    if pending is not None:
+        detail = (detail + "; " if detail else "") + f"deferred {pending} escalation done"
     if development is not None:
         detail = (detail + "; " if detail else "") + "development term posted"
-        remember = (*accounted, development[1])
+        remember = (*remember, development[1])
     return IssueUpdate(
         snap.issue_id, "updated", detail, decision, fields=changes, due_date=due_date,
         priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
@@ -462,31 +501,58 @@ def plan_time_step(listed: ListedIssue, rules: ProcessingRules, now: dt.datetime
         targets.append(open_target(kind, target, parse_field_time(due_text, zone), decision.start,
                                    rules.schedules[target.calendar]))
     new = time_driven_state(targets, now, clock.at_risk_share)
+    sla_priority = decision.policy.priority
     if current is None or STATE_RANK[new] <= STATE_RANK[current]:
-        return None
+        # No worse state; an escalation deferred to the staff's working time may be due.
+        pending = pending_escalation(listed.issue_id, values, rules, listed.remembered,
+                                     sla_priority, now)
+        if pending is None:
+            return None
+        escalated = escalation(pending, targets, rules, now, current_priority=listed.priority,
+                               priority_order=listed.priority_order)
+        return _escalated(listed, decision, escalated, f"deferred {pending} escalation done",
+                          remember=(escalation_key(listed.issue_id, pending, values),))
+    if defers(rules, new, sla_priority, now):
+        # The state at once (engineers' queries read it), the actions in working time.
+        return IssueUpdate(listed.issue_id, "updated", f"{new}; escalation deferred", decision,
+                           fields={"sla_state": str(new)}, new_state=new,
+                           remember=(deferred_key(listed.issue_id, new, values),))
     escalated = escalation(new, targets, rules, now, current_priority=listed.priority,
                            priority_order=listed.priority_order)
+    return dataclasses.replace(_escalated(listed, decision, escalated, str(new)),
+                               fields={"sla_state": str(new)}, new_state=new)
+
+
+def _escalated(listed: ListedIssue, decision: RequestDecision, escalated: EscalationPlan,
+               detail: str, remember: tuple[str, ...] = ()) -> IssueUpdate:
     return IssueUpdate(
-        listed.issue_id, "updated", str(new), decision, fields={"sla_state": str(new)},
+        listed.issue_id, "updated", detail, decision,
         priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
-        notes=(escalated.note,) if escalated.note else (), new_state=new,
-        warnings=escalated.warnings, project_id=listed.project_id)
+        notes=(escalated.note,) if escalated.note else (), warnings=escalated.warnings,
+        project_id=listed.project_id, remember=remember)
 
 
 def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate | None:
-    """AR-6 / ID-10 / BA-8: close an issue left idle, with a note saying how to go on."""
+    """AR-6 / ID-10 / BA-8: close an issue left idle, with a note saying how to go on;
+    before that, once per idle period, remind the customer (`rules.reminders`).
+
+    `snap.remembered` must hold the `auto_close_keys` the store has."""
     history = snap.history
-    if history.bridge_spoke_last():
-        # The bridge's closing note is the last word, yet the issue did not move:
-        # Redmine's workflow dropped the status change. Closing again at every sweep
-        # would repeat the note and the email.
-        return IssueUpdate(snap.issue_id, "unchanged", "auto-close did not take", warnings=(
-            "auto-close did not take: check that the bridge's role may close issues",))
     texts, number = rules.texts, rules.texts.number(snap.issue_id)
+    coming: list[tuple[dt.datetime, AutoClose]] = []
     for rule in rules.auto_close:
         due = auto_close_due(history, rule, rules.schedules[rule.calendar], now)
-        if due is None or due > now:
+        if due is None:
             continue
+        if due > now:
+            coming.append((due, rule))
+            continue
+        if _close_did_not_take(snap, rules):
+            # The bridge's closing note is the last word, yet the issue did not move:
+            # Redmine's workflow dropped the status change. Closing again at every sweep
+            # would repeat the note and the email.
+            return IssueUpdate(snap.issue_id, "unchanged", "auto-close did not take", warnings=(
+                "auto-close did not take: check that the bridge's role may close issues",))
         idle = texts.get(f"idle.{rule.idle_since}", after=describe_duration(rules.language, rule.after))
         note = _closing_note(rules, rule.to_status, number, idle, now,
                              by_comment=_answers_by_comment(snap))
@@ -494,7 +560,66 @@ def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetim
             snap.issue_id, "closed", rule.name, status=rule.to_status, notes=(Note(note),),
             mails=_mail("closed", snap, snap.values.get("contact_email"),
                         texts.get("closed.subject", number=number), note))
-    return None
+    if not coming:
+        return None
+    due, rule = min(coming, key=lambda c: c[0])  # the close that comes first is the one told
+    return _reminder(snap, rules, rule, due, now)
+
+
+def _reminder(snap: IssueSnapshot, rules: ProcessingRules, rule: AutoClose, due: dt.datetime,
+              now: dt.datetime) -> IssueUpdate | None:
+    """One public note and email once `share` of the idle period has passed: when the
+    request closes and how to keep it open (the customer's reply restarts or ends the
+    idle period, so the next period has a reminder of its own)."""
+    share = rules.reminder_share(rule)
+    start = idle_start(snap.history, rule.idle_since)
+    if share is None or start is None:
+        return None
+    schedule = rules.schedules[rule.calendar]
+    if schedule.between(start, now) < schedule.between(start, due) * share:
+        return None
+    key = _reminder_key(snap, rule)
+    if key in snap.remembered:
+        return None
+    texts, number = rules.texts, rules.texts.number(snap.issue_id)
+    close_at = format_due(due.astimezone(ZoneInfo(rules.timezone)))
+    note_key = "reminder.note.comment" if _answers_by_comment(snap) else "reminder.note"
+    note = texts.get(note_key, number=number, close_at=close_at)
+    to = snap.values.get("contact_email")
+    mails = (Mail(key, to, texts.get("reminder.subject", number=number), note),) if to else ()
+    return IssueUpdate(snap.issue_id, "reminded", f"{rule.name}: closes {close_at}",
+                       notes=(Note(note),), mails=mails, remember=(key,))
+
+
+def _reminder_key(snap: IssueSnapshot, rule: AutoClose) -> str:
+    """One reminder per idle period: keyed by the journal that began it (0: the
+    creation), so a reply or an answer that starts a new period allows a new one."""
+    history = snap.history
+    anchor: int | None = None
+    if rule.idle_since == "customer_message":
+        note = history.last_public_note(Role.REQUESTER)
+        anchor = note.journal_id if note else 0
+    elif rule.idle_since == "support_answer":
+        note = history.last_public_note(Role.SUPPORT)
+        anchor = note.journal_id if note else 0
+    elif history.status_changes:
+        anchor = history.status_changes[-1].journal_id
+    return f"reminder:{snap.issue_id}:{anchor or 0}"
+
+
+def _close_did_not_take(snap: IssueSnapshot, rules: ProcessingRules) -> bool:
+    """The bridge wrote its closing note and nobody has done anything since, yet the
+    issue is still open. The bridge's own reminder of the period (remembered) may be
+    one of its notes since then without being a close."""
+    history = snap.history
+    others = [n.journal_id or 0 for n in history.notes if n.public and n.role is not Role.BRIDGE]
+    changes: tuple[StatusChange | FieldChange, ...] = (*history.status_changes, *history.field_changes)
+    others += [c.journal_id or 0 for c in changes if c.role is not Role.BRIDGE]
+    since = max(others, default=0)
+    bridge_notes = [n for n in history.notes
+                    if n.public and n.role is Role.BRIDGE and (n.journal_id or 0) > since]
+    reminded = any(k in snap.remembered for k in auto_close_keys(snap, rules))
+    return len(bridge_notes) > (1 if reminded else 0)
 
 
 def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, now: dt.datetime,

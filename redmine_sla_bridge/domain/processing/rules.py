@@ -44,6 +44,15 @@ class TimeAccounting:
 
 
 @dataclass(frozen=True)
+class CloseReminder:
+    """One public reminder (and its email) before `rule` closes an idle issue: once
+    `share` of the idle period's time on the rule's calendar has passed."""
+
+    rule: AutoClose
+    share: float
+
+
+@dataclass(frozen=True)
 class ProcessingRules:
     decision: Rules
     clock: ClockRules
@@ -51,8 +60,13 @@ class ProcessingRules:
     rejected_status: str = "Rejected"
     reopened_status: str = "New"
     escalation: Mapping[SlaState, EscalationAction] = field(default_factory=dict)
+    # Escalation actions wait for the working time of this calendar (None: at once),
+    # except for these SLA priorities; the SLA state is written at once either way.
+    staff_calendar: str | None = None
+    escalate_at_once_for: frozenset[str] = frozenset()
     development: DevelopmentRule | None = None
     auto_close: tuple[AutoClose, ...] = ()
+    reminders: tuple[CloseReminder, ...] = ()  # for some of `auto_close`
     replies: tuple[CustomerReply, ...] = ()
     time_accounting: TimeAccounting | None = None
     entitlements: Entitlements = field(default_factory=Entitlements)
@@ -74,6 +88,9 @@ class ProcessingRules:
     @property
     def language(self) -> str:
         return self.texts.language
+
+    def reminder_share(self, rule: AutoClose) -> float | None:
+        return next((r.share for r in self.reminders if r.rule == rule), None)
 
     @property
     def closable_statuses(self) -> frozenset[str]:

@@ -66,3 +66,5 @@ class ListedIssue:
     request: IntakeRequest
     priority: str | None = None
     priority_order: tuple[str, ...] = field(default=())
+    # The effect keys (`listed_effect_keys`) the store already has: the sweep fills it.
+    remembered: frozenset[str] = frozenset()

@@ -116,6 +116,17 @@ def worker_pids(proc) -> set[int]:
     return {int(p) for p in children.read_text().split()} if children.exists() else set()
 
 
+def wait_workers(proc, count: int, seconds: float = 30) -> set[int]:
+    """The gunicorn master's workers once `count` are up: the first answers /healthz
+    while the next may still be booting on a loaded machine."""
+    deadline = time.monotonic() + seconds
+    while True:
+        workers = worker_pids(proc)
+        if len(workers) >= count or time.monotonic() > deadline:
+            return workers
+        time.sleep(0.1)
+
+
 class RedmineProxy:
     """A loopback TCP forwarder to Redmine that can be "stopped": while down it accepts
     and at once closes every connection (counted), as a stopped server refuses them;

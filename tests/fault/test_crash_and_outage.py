@@ -30,6 +30,7 @@ from tests.fault.support import (
     patient_gateway,
     serve_config,
     wait_drained,
+    wait_workers,
     worker_pids,
 )
 
@@ -112,7 +113,7 @@ def _outage(redmine, gateway, project, issues, tmp_path, outage_seconds: float) 
         proc = common.start_serve(config, port)
         sender = Sender(port)
         try:
-            workers = worker_pids(proc)
+            workers = wait_workers(proc, 2)
             assert len(workers) == 2
             half = EVENTS // 2
             for n in range(half // 2):  # a first part while Redmine answers

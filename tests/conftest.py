@@ -126,12 +126,19 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
     """Build a bridge from a config document (a fresh store per call) and an injected clock."""
     from redmine_sla_bridge.bootstrap import bootstrap, open_store
     from redmine_sla_bridge.config.loader import load_config
+    from redmine_sla_bridge.config.model import DEFAULT_FIELD_NAMES
 
     made = []
 
-    def make(document: dict | None = None, *, clock=None, name: str = "bridge", **kwargs):
+    def make(document: dict | None = None, *, clock=None, name: str = "bridge",
+             english_fields: bool = True, **kwargs):
         document = document or base_document(redmine)
         document.setdefault("store", {"url": f"sqlite:///{tmp_path / (name + '.sqlite3')}"})
+        # The session's fields carry the English names (see `provisioned`); a Russian
+        # config would otherwise look for the Russian default names, which only the tests
+        # that provision their own fields create.
+        if english_fields:
+            document.setdefault("fields", dict(DEFAULT_FIELD_NAMES["en"]))
         path = write_config(tmp_path / f"{name}.yaml", document)
         config = load_config(path)
         store = open_store(config)

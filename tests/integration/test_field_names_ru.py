@@ -162,7 +162,7 @@ def test_a_russian_config_names_the_fields_and_queries_in_russian(
                        "Срок решения сегодня"}
 
     # The bridge finds the Russian fields by name at run time and fills them.
-    rt = make_runtime(document)
+    rt = make_runtime(document, english_fields=False)
     issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
                                  subject="Не работает VPN", description="Помогите, пожалуйста.")
     assert process_issue(rt, issue["id"]).action == "accepted"

@@ -11,8 +11,9 @@ import re
 import pytest
 import requests
 
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.service.process_issue import process_issue
-from tests.conftest import base_document
+from tests.conftest import Person, base_document, unique
 
 pytestmark = pytest.mark.redmine
 
@@ -50,7 +51,22 @@ def _browser(redmine, login: str) -> requests.Session:
     return session
 
 
-def test_a_state_forged_in_the_new_issue_form_is_cleared_and_the_request_acknowledged_once(
+@pytest.fixture()
+def other_admin(redmine, gateway, project) -> Person:
+    """A Redmine administrator who is not the bridge: administrators pass Redmine's
+    workflow field permissions, so only the bridge itself can undo what they type."""
+    from redminelib import Redmine
+
+    login = unique("adm")
+    user = gateway.create_user(login, "Other", login, f"{login}@example.ru", "password-" + login)
+    Redmine(redmine.url, key=redmine.api_key).user.update(user["id"], admin=True)
+    roles = {r["name"]: r["id"] for r in gateway.roles()}
+    gateway.add_member(project["id"], user["id"], [roles["Manager"]])
+    return Person(user["id"], login, RedmineGateway(redmine.url, redmine.api_key,
+                                                    keep_alive=False, impersonate=login))
+
+
+def test_the_new_issue_form_drops_a_customers_forged_sla_and_the_gate_decides_once(
         make_runtime, redmine, gateway, project, support_tracker, people):
     rt = make_runtime(_document(redmine, project))
     fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
@@ -68,25 +84,43 @@ def test_a_state_forged_in_the_new_issue_form_is_cleared_and_the_request_acknowl
                                 "commit": "Create"})
     assert posted.ok
     issue_id = int(re.search(r"/issues/(\d+)", posted.url).group(1))
-    assert _fields(gateway, issue_id)["SLA state"] == "met"  # Redmine took the forgery
+    # Provisioning made the bridge's fields read-only for the customer's role.
+    assert _fields(gateway, issue_id)["SLA state"] in ("", None)
 
     assert process_issue(rt, issue_id).action == "accepted"
     assert process_issue(rt, issue_id).action == "unchanged"
     values = _fields(gateway, issue_id)
     assert (values["SLA state"], values["SLA tier"]) == ("on track", "standard")
-    notes = _journals(gateway, issue_id)
+    public = [j for j in _journals(gateway, issue_id) if not j["private_notes"]]
+    assert len(public) == 1 and "registered" in public[0]["notes"]
+
+
+def test_a_state_forged_at_creation_is_cleared_and_the_request_acknowledged_once(
+        make_runtime, redmine, gateway, project, support_tracker, other_admin):
+    rt = make_runtime(_document(redmine, project))
+    fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
+    issue = other_admin.gateway.create_issue(
+        project_id=project["id"], tracker_id=support_tracker, subject="VPN не работает",
+        description="Не работает VPN",
+        custom_fields=fields.payload({"sla_state": "met", "tier": "partner"}))
+    assert _fields(gateway, issue["id"])["SLA state"] == "met"  # Redmine took the forgery
+
+    assert process_issue(rt, issue["id"]).action == "accepted"
+    assert process_issue(rt, issue["id"]).action == "unchanged"
+    values = _fields(gateway, issue["id"])
+    assert (values["SLA state"], values["SLA tier"]) == ("on track", "standard")
+    notes = _journals(gateway, issue["id"])
     private = [j for j in notes if j["private_notes"]]
     public = [j for j in notes if not j["private_notes"]]
     assert len(public) == 1 and "registered" in public[0]["notes"]  # one acknowledgement
-    assert len(private) == 1 and customer.login in private[0]["notes"]
+    assert len(private) == 1 and other_admin.login in private[0]["notes"]
 
 
 def test_a_forged_request_missing_data_is_still_refused_once(
-        make_runtime, redmine, gateway, project, support_tracker, people):
+        make_runtime, redmine, gateway, project, support_tracker, other_admin):
     rt = make_runtime(_document(redmine, project, required=["organization.inn"]))
     fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
-    customer = people["customer"]
-    issue = customer.gateway.create_issue(
+    issue = other_admin.gateway.create_issue(
         project_id=project["id"], tracker_id=support_tracker, subject="API: VPN",
         description="Не работает VPN", custom_fields=fields.payload({"sla_state": "on track"}))
     assert process_issue(rt, issue["id"]).action == "rejected"
@@ -97,17 +131,17 @@ def test_a_forged_request_missing_data_is_still_refused_once(
 
 
 def test_a_state_changed_after_intake_is_put_back_with_a_note_naming_who(
-        make_runtime, redmine, gateway, project, support_tracker, people):
+        make_runtime, redmine, gateway, project, support_tracker, people, other_admin):
     rt = make_runtime(_document(redmine, project))
     fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
     customer = people["customer"]
     issue = customer.gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
                                           subject="API: VPN", description="Не работает VPN")
     assert process_issue(rt, issue["id"]).action == "accepted"
-    customer.gateway.update_issue(issue["id"], custom_fields=fields.payload({"sla_state": "met"}))
+    other_admin.gateway.update_issue(issue["id"], custom_fields=fields.payload({"sla_state": "met"}))
     outcome = process_issue(rt, issue["id"])
     assert outcome.action == "updated" and "reverted sla_state" in outcome.detail
     assert _fields(gateway, issue["id"])["SLA state"] == "on track"
     private = [j for j in _journals(gateway, issue["id"]) if j["private_notes"]]
-    assert len(private) == 1 and customer.login in private[0]["notes"]
+    assert len(private) == 1 and other_admin.login in private[0]["notes"]
     assert process_issue(rt, issue["id"]).action == "unchanged"

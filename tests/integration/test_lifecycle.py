@@ -217,9 +217,17 @@ def test_a_reply_in_feedback_resumes_the_work(make_runtime, redmine, gateway, pr
     people["engineer"].gateway.update_issue(issue["id"], notes="Send logs please.",
                                             status_id=rt.redmine.catalog.facts.status_ids["Feedback"])
     assert process_issue(rt, issue["id"]).action != "resumed"
+    assert _fields(gateway, issue["id"])["SLA state"] == "paused"
     customer.gateway.update_issue(issue["id"], notes="Logs attached.")
+    before = len(_journals(gateway, issue["id"]))
     assert process_issue(rt, issue["id"]).action == "resumed"
     assert gateway.issue(issue["id"])["status"]["name"] == "In Progress"
+    # Issue 15: the state is right in the pass that changes the status, in one journal:
+    # no longer paused, and (the only target, the first response, was met by the
+    # engineer's answer) met, which is what the next pass finds unchanged.
+    assert _fields(gateway, issue["id"])["SLA state"] == "met"
+    assert len(_journals(gateway, issue["id"])) == before + 1
+    assert process_issue(rt, issue["id"]).action == "unchanged"
 
 
 def test_handing_over_to_development_posts_the_expected_term_once(

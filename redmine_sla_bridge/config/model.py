@@ -13,6 +13,7 @@ from redmine_sla_bridge.config.calendars import ALWAYS_OPEN, CalendarConfig, bui
 from redmine_sla_bridge.config.entitlements import EntitlementsConfig
 from redmine_sla_bridge.config.intake import IntakeConfig
 from redmine_sla_bridge.config.lifecycle import LifecycleConfig
+from redmine_sla_bridge.config.mail import MailConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.provision import ProvisionConfig
@@ -291,6 +292,8 @@ class BridgeConfig(StrictModel):
     polling: PollingConfig = Field(default_factory=PollingConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     intake_api: IntakeApiConfig | None = None
+    mail: MailConfig | None = Field(
+        default=None, description="The support mailbox the bridge reads itself (`mail`).")
     sla: SlaConfig = Field(default_factory=SlaConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)

@@ -368,6 +368,52 @@ def dead_letters(config_path: str, requeue_id: int | None, requeue_all: bool) ->
         click.echo(f"{letter.id}\tissue #{letter.issue_id}\t{letter.source}\t{letter.reason}")
 
 
+@cli.command()
+@CONFIG_OPTION
+@click.option("--once", is_flag=True, help="One pass over the IMAP folder, then exit.")
+@click.option("--stdin", "from_stdin", is_flag=True,
+              help="Read one RFC 5322 message from stdin (an MTA pipe); exit 0 done, 75 try "
+              "again later, 65 unreadable (sendmail's codes).")
+@click.option("--max-passes", type=click.IntRange(1), default=None,
+              help="Stop after this many passes (default: until SIGTERM).")
+def mail(config_path: str, once: bool, from_stdin: bool, max_passes: int | None) -> None:
+    """Read the support mailbox: new emails become requests, replies become notes."""
+    import signal
+    import threading
+
+    from redmine_sla_bridge.adapters.mail import EX_TEMPFAIL
+    from redmine_sla_bridge.bootstrap import BootstrapError, mail_reader
+
+    raw = sys.stdin.buffer.read() if from_stdin else b""
+    try:
+        config = _load(config_path)
+        if config.mail is None:
+            click.echo("error: the config has no `mail` section", err=True)
+            sys.exit(2)
+        if not from_stdin and config.mail.imap is None:
+            click.echo("error: mail.imap: required unless --stdin", err=True)
+            sys.exit(2)
+        reader = mail_reader(config, _bridge(config_path))
+    except BootstrapError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EX_TEMPFAIL if from_stdin else 2)
+    except SystemExit:
+        # A config the admin must fix: the MTA keeps the message and retries meanwhile.
+        sys.exit(EX_TEMPFAIL if from_stdin else 2)
+    if from_stdin:
+        sys.exit(reader.read_stdin(raw))
+    if once:
+        report = reader.run_once()
+        click.echo(json.dumps({"done": report.done, "left": report.failed,
+                               "outcomes": report.outcomes,
+                               "lease_held_elsewhere": report.lease_held_elsewhere}))
+        sys.exit(1 if report.failed or report.lease_held_elsewhere else 0)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    reader.run(stop, max_passes=max_passes)
+
+
 @cli.group("dev-redmine")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("REDMINE_DEV_PORT", 3000)),
               show_default="3000 or $REDMINE_DEV_PORT")

@@ -78,10 +78,18 @@ class IntakeNotAcknowledged(RedmineUnavailable):
 
 def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None, *,
                    idempotency_key: str | None = None) -> ApiAnswer:
-    now = now or bridge.clock()
     api = bridge.settings.intake_api
     if api is None:
         raise IntakeApiDisabled("the intake API is not enabled (config: intake_api)")
+    return submit_document(bridge, document, now, idempotency_key=idempotency_key,
+                           project=api.project, tracker=api.tracker)
+
+
+def submit_document(bridge: Bridge, document: Any, now: dt.datetime | None = None, *,
+                    idempotency_key: str | None, project: str, tracker: str) -> ApiAnswer:
+    """The intake itself, for every channel (the HTTP API, the support mailbox): a
+    request document filed as an issue of `project`/`tracker`, idempotent by key."""
+    now = now or bridge.clock()
     if idempotency_key is not None and not KEY_PATTERN.fullmatch(idempotency_key):
         return ApiAnswer(400, {"accepted": False, "errors": [{
             "field": "Idempotency-Key", "code": "invalid_key",
@@ -107,17 +115,16 @@ def submit_request(bridge: Bridge, document: Any, now: dt.datetime | None = None
             "message": "a request with this Idempotency-Key is being processed; retry later"}]})
     try:
         if idempotency_key is not None:
-            existing = _find(bridge, api.project, key)
+            existing = _find(bridge, project, key)
             if existing is not None:
                 return _answer_for_existing(bridge, existing, key, now)
-        return _create(bridge, request, key, now)
+        return _create(bridge, request, key, now, project, tracker)
     finally:
         bridge.store.release(lock, holder)
 
 
-def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime) -> ApiAnswer:
-    api = bridge.settings.intake_api
-    assert api is not None
+def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
+            project: str, tracker: str) -> ApiAnswer:
     rules = bridge.rules
     # The clock starts when the request reaches us, whatever the client claims.
     request = dataclasses.replace(request, created_at=None)
@@ -136,8 +143,8 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime) 
               "intake_key": key}
     due = decision.deadlines.get(TargetKind.RESOLUTION)
     new = NewIssue(
-        project=api.project,
-        tracker=api.tracker,
+        project=project,
+        tracker=tracker,
         subject=normalized.subject or (normalized.description or "")[:80] or "Support request",
         description=normalized.description or "",
         fields={k: v for k, v in values.items() if v is not None},
@@ -150,7 +157,7 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime) 
         # The create may have been applied with its answer lost: only the key can tell.
         # Not finding it proves nothing (a timed-out create may still land), so the
         # client is told to retry with the key, which is always safe.
-        found = _find(bridge, api.project, key, lost_answer=True)
+        found = _find(bridge, project, key, lost_answer=True)
         if found is None:
             raise IntakeOutcomeUnknown(key) from None
         issue_id = found

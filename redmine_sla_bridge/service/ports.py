@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from redmine_sla_bridge.domain.intake.request import Organization
@@ -112,3 +113,82 @@ class Notifier(Protocol):
     def cancel(self, key: str, reason: str) -> bool: ...
 
     def deliver_due(self, now: dt.datetime) -> object: ...
+
+
+# -- the support mailbox (service/mail_intake.py) -------------------------------------
+
+
+class InboundAttachment(Protocol):
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def content_type(self) -> str: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+class InboundMail(Protocol):
+    """One received email, as the mail adapter read it (adapters/mail/message.py)."""
+
+    @property
+    def message_id(self) -> str | None: ...
+
+    @property
+    def message_id_domain(self) -> str | None: ...
+
+    @property
+    def sender(self) -> str | None: ...  # Reply-To, else From; normalized
+
+    @property
+    def from_address(self) -> str | None: ...
+
+    @property
+    def sender_name(self) -> str: ...
+
+    @property
+    def subject(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...  # the whole body as text
+
+    @property
+    def reply_text(self) -> str: ...  # the body without quoted history and signature
+
+    @property
+    def references(self) -> tuple[str, ...]: ...  # In-Reply-To first, then References
+
+    @property
+    def automatic(self) -> str | None: ...  # why it is an auto-reply/bounce/list mail
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def raw(self) -> bytes: ...
+
+    @property
+    def attachments(self) -> Sequence[InboundAttachment]: ...
+
+
+class MailIssues(Protocol):
+    """What the mailbox needs of Redmine besides `IssueRepository`."""
+
+    def add_requester_note(self, issue_id: int, text: str,
+                           attachments: Sequence[InboundAttachment]) -> None:
+        """A public note posted as the customer-mail user (counted as the requester's)."""
+        ...
+
+    def attach(self, issue_id: int, attachments: Sequence[InboundAttachment],
+               note: str | None = None) -> None:
+        """Files (and an optional public note) added by the bridge's own user."""
+        ...
+
+    def has_attachment(self, issue_id: int, prefix: str) -> bool: ...
+
+
+class MailThreads(Protocol):
+    """Makes the notices queued inside `replying_to` answer that Message-ID."""
+
+    def replying_to(self, message_id: str | None) -> AbstractContextManager[None]: ...

@@ -40,6 +40,13 @@ SLA_TRANSITIONS = Counter("bridge_sla_transitions_total",
 FIELDS_REVERTED = Counter("bridge_fields_reverted_total",
                           "Bridge-owned or protected fields someone else changed, put back.",
                           ["field"])
+MAIL_MESSAGES = Counter(
+    "bridge_mail_messages_total", "Support-mailbox messages handled, by outcome (filed, "
+    "noted, duplicate, automatic, own, rate_limited, too_large, refused, unreadable).",
+    ["outcome"])
+MAIL_ATTACHMENTS_OVERSIZED = Counter(
+    "bridge_mail_attachments_oversized_total",
+    "Email attachments over Redmine's size limit, named in a note instead.")
 INBOX_PENDING = Gauge("bridge_inbox_pending", "Events waiting in the inbox.",
                       multiprocess_mode="livemax")
 

@@ -88,10 +88,11 @@ def test_an_acknowledgement_redmine_did_not_take_is_completed_by_the_retry_never
     with FaultProxy(redmine.url, rule) as proxy:
         rt = _bridge(make_runtime, redmine, project, smtp, monkeypatch, proxy.url)
         client = create_app(rt).test_client()
-        headers = {**AUTH, "Idempotency-Key": "order-4711"}
+        key = f"order-{project['identifier']}"  # unique per run: the Redmine is shared
+        headers = {**AUTH, "Idempotency-Key": key}
         first = client.post("/api/v1/requests", json=_request("Ack refused"), headers=headers)
         assert first.status_code == 503
-        assert first.json["idempotency_key"] == "order-4711"
+        assert first.json["idempotency_key"] == key
         assert "registered as issue" in first.json["error"]
         _deliver(rt)
         assert smtp.received == []  # nothing is mailed about a note Redmine does not have

@@ -35,11 +35,17 @@ class RedmineFacts:
     priority_ids: dict[str, int]  # in Redmine's order: lowest first
     tracker_ids: dict[str, int]
     project_ids: frozenset[int] | None  # None: every project
+    mail_requester_id: int | None = None
+    """The customer-mail user (`mail.requester_login`): its notes are the requester's."""
 
 
 class RedmineCatalog:
-    def __init__(self, gateway: RedmineGateway, specs: Iterable[FieldSpec], scope: Scope) -> None:
+    def __init__(self, gateway: RedmineGateway, specs: Iterable[FieldSpec], scope: Scope, *,
+                 requester: RedmineGateway | None = None) -> None:
+        """`requester`: a gateway acting as the customer-mail user (mail.requester_login),
+        whose id is then a fact."""
         self.gateway = gateway
+        self.requester = requester
         self.specs = tuple(specs)
         self.scope = scope
         self._facts: RedmineFacts | None = None
@@ -80,6 +86,8 @@ class RedmineCatalog:
             tracker_ids={t["name"]: t["id"] for t in gateway.trackers()},
             project_ids=None if self.scope.projects is None else frozenset(
                 gateway.project(p)["id"] for p in self.scope.projects),
+            mail_requester_id=(None if self.requester is None
+                               else int(self.requester.current_user()["id"])),
         )
 
     def status_id(self, name: str) -> int:

@@ -24,11 +24,16 @@ def parse_time(value: str) -> dt.datetime:
 
 
 def role_of(user: Mapping[str, Any] | None, *, bridge_user_id: int,
-            requester_ids: frozenset[int]) -> Role:
+            requester_ids: frozenset[int], mail_requester_id: int | None = None) -> Role:
+    """`mail_requester_id`: the customer-mail user the bridge posts emailed replies as
+    (config mail.requester_login): its notes are the requester's, like the anonymous
+    user's that Redmine's own mail handler writes."""
     if not user:
         return Role.REQUESTER
     if user.get("id") == bridge_user_id:
         return Role.BRIDGE
+    if mail_requester_id is not None and user.get("id") == mail_requester_id:
+        return Role.REQUESTER
     if user.get("id") in requester_ids or user.get("name") in ANONYMOUS_NAMES:
         return Role.REQUESTER
     return Role.SUPPORT
@@ -43,7 +48,8 @@ def requester_ids(issue: Mapping[str, Any], bridge_user_id: int) -> frozenset[in
 
 def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
                   status_names: Mapping[int, str],
-                  field_keys: Mapping[int, str] | None = None) -> IssueHistory:
+                  field_keys: Mapping[int, str] | None = None,
+                  mail_requester_id: int | None = None) -> IssueHistory:
     """`status_names` maps status ids to names (journals carry ids only);
     `field_keys` maps custom field ids to the bridge's keys (changes to other fields
     are kept under `cf:<id>`)."""
@@ -54,7 +60,8 @@ def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
     field_keys = field_keys or {}
     for journal in sorted(issue.get("journals") or (), key=lambda j: (j["created_on"], j["id"])):
         at = parse_time(journal["created_on"])
-        role = role_of(journal.get("user"), bridge_user_id=bridge_user_id, requester_ids=requesters)
+        role = role_of(journal.get("user"), bridge_user_id=bridge_user_id, requester_ids=requesters,
+                       mail_requester_id=mail_requester_id)
         user_id = (journal.get("user") or {}).get("id")
         user_name = (journal.get("user") or {}).get("name")
         if journal.get("notes"):

@@ -8,8 +8,9 @@ entry. Names in an update (statuses, priorities, members) become ids here.
 
 from __future__ import annotations
 
+import io
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog
@@ -58,7 +59,8 @@ class RedmineIssues:
         facts = self.catalog.facts
         history = build_history(issue, bridge_user_id=facts.bridge_user_id,
                                 status_names=facts.status_names,
-                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs})
+                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs},
+                                mail_requester_id=facts.mail_requester_id)
         values = fields.values_of(issue)
         assignee = issue.get("assigned_to") or None
         author = issue.get("author") or {}
@@ -141,11 +143,13 @@ class RedmineIssues:
     def find_intake(self, project: str, key: str) -> int | None:
         """The issue an intake request with this idempotency key created, if any.
         LookupError when the key's field is not provisioned (run `provision`)."""
-        _, fields = self.catalog.project_fields(project)
+        found_project, fields = self.catalog.project_fields(project)
         if "intake_key" not in fields:
             raise LookupError("the Intake key field is missing in Redmine: run `provision`")
+        # Keys are the client's: the same key in another project is another client's.
         found = self.gateway.find_issues(**{
-            f"cf_{fields.id('intake_key')}": key, "status_id": "*", "sort": "id", "limit": 1})
+            f"cf_{fields.id('intake_key')}": key, "project_id": found_project["id"],
+            "status_id": "*", "sort": "id", "limit": 1})
         return int(found[0]["id"]) if found else None
 
     def ping(self) -> None:
@@ -240,3 +244,39 @@ class RedmineIssues:
             if who:
                 out[who["name"]] = who["id"]
         return out
+
+
+class MailIssueWriter:
+    """What the support mailbox writes to Redmine besides the intake: files uploaded to
+    an issue, and customers' emailed replies as notes of the customer-mail user
+    (`requester`: a gateway acting as `mail.requester_login`, by its own API key or by
+    X-Redmine-Switch-User), which `history.role_of` counts as the requester's."""
+
+    def __init__(self, gateway: RedmineGateway, requester: RedmineGateway) -> None:
+        self.gateway = gateway
+        self.requester = requester
+
+    def add_requester_note(self, issue_id: int, text: str, attachments: Sequence[Any]) -> None:
+        """One PUT: the note and its files land in one journal, or not at all."""
+        self.requester.update_issue(issue_id, notes=text, uploads=_uploads(attachments))
+
+    def attach(self, issue_id: int, attachments: Sequence[Any], note: str | None = None) -> None:
+        fields: dict[str, Any] = {}
+        if attachments:
+            fields["uploads"] = _uploads(attachments)
+        if note:
+            fields["notes"] = note
+        if fields:
+            self.gateway.update_issue(issue_id, **fields)
+
+    def has_attachment(self, issue_id: int, prefix: str) -> bool:
+        issue = self.gateway._get(f"/issues/{int(issue_id)}.json", include="attachments")["issue"]
+        return any(str(a.get("filename", "")).startswith(prefix)
+                   for a in issue.get("attachments") or ())
+
+
+def _uploads(attachments: Sequence[Any]) -> list[dict[str, Any]]:
+    # python-redmine uploads each stream (POST /uploads.json) before the PUT names the tokens.
+    return [{"path": io.BytesIO(a.data), "filename": a.filename,
+             "content_type": a.content_type or "application/octet-stream"}
+            for a in attachments if a.data]

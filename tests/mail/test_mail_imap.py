@@ -1,0 +1,225 @@
+"""The support mailbox end to end: a private Dovecot, the real Redmine, a real SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from imapclient import IMAPClient
+
+from redmine_sla_bridge.bootstrap import bootstrap, mail_reader, open_store
+from redmine_sla_bridge.config.loader import load_config
+from redmine_sla_bridge.domain.lifecycle.history import Role
+from tests.conftest import base_document, unique, write_config
+from tests.mail import samples
+from tests.mail.dovecot import IMAP_PASSWORD, IMAP_USER
+from tests.notify.notify_testing import SmtpServer, free_port
+
+pytestmark = pytest.mark.redmine
+
+
+@pytest.fixture()
+def smtp():
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def requester(gateway, project):
+    roles = {r["name"]: r["id"] for r in gateway.roles()}
+    login = unique("cmail")
+    user = gateway.create_user(login, "Customer", "Mail", f"{login}@bridge.test", "pw-" + login)
+    gateway.add_member(project["id"], user["id"], [roles["Reporter"]])
+    return {"id": user["id"], "login": login}
+
+
+def _config(tmp_path, redmine, project, dovecot, requester, smtp=None, **mail):
+    document = base_document(redmine)
+    document["polling"] = {"enabled": False}
+    document["store"] = {"url": f"sqlite:///{tmp_path / 'bridge.sqlite3'}"}
+    document["mail"] = {
+        "imap": {"host": "127.0.0.1", "port": dovecot.port, "security": "none",
+                 "username": IMAP_USER, "password": "${TEST_IMAP_PASSWORD}",
+                 "poll_interval_seconds": 1, "lease_seconds": 5},
+        "project": project["identifier"], "requester_login": requester["login"], **mail}
+    if smtp is not None:
+        document["notify"] = {"enabled": True, "from_address": "support@bridge.test",
+                              "from_name": "Support",
+                              "smtp": {"host": "127.0.0.1", "port": smtp.port,
+                                       "security": "none"}}
+    return write_config(tmp_path / "bridge.yaml", document)
+
+
+def _imap(dovecot) -> IMAPClient:
+    client = IMAPClient("127.0.0.1", port=dovecot.port, ssl=False)
+    client.login(IMAP_USER, IMAP_PASSWORD)
+    return client
+
+
+def _append(dovecot, *messages: bytes) -> None:
+    client = _imap(dovecot)
+    for raw in messages:
+        client.append("INBOX", raw)
+    client.logout()
+
+
+def _count(dovecot, folder: str) -> int:
+    client = _imap(dovecot)
+    if not client.folder_exists(folder):
+        return 0
+    n = client.select_folder(folder, readonly=True)[b"EXISTS"]
+    client.logout()
+    return n
+
+
+def _issues(gateway, project) -> list[dict]:
+    return list(gateway.iter_issues(project_id=project["id"], status_id="*"))
+
+
+@pytest.fixture()
+def imap_env(monkeypatch, redmine_env):
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", IMAP_PASSWORD)
+
+
+def _runtime(path, redmine):
+    config = load_config(path)
+    store = open_store(config)
+    bridge = bootstrap(config, store=store, gateway=redmine.gateway())
+    return config, bridge
+
+
+def test_mailbox_files_requests_threads_acks_and_notes_replies(
+        tmp_path, redmine, gateway, project, dovecot, requester, smtp, imap_env, provisioned):
+    path = _config(tmp_path, redmine, project, dovecot, requester, smtp,
+                   attachment_max_bytes=64 * 1024)
+    config, bridge = _runtime(path, redmine)
+    reader = mail_reader(config, bridge, gateway=redmine.gateway())
+    ivan, maria, web = "ivan@example.ru", "maria@example.ru", "web@example.ru"
+    ids = {name: samples.mid() for name in ("outlook", "tb", "html", "auto", "bounce")}
+    _append(dovecot,
+            samples.outlook_cp1251(ivan, ids["outlook"]),
+            samples.thunderbird_utf8(maria, ids["tb"], attachment=b"x" * (100 * 1024),
+                                     attachment_name="huge.bin"),
+            samples.html_only(web, ids["html"]),
+            samples.auto_reply(ivan, ids["auto"]),
+            samples.bounce(ids["bounce"]))
+    report = reader.run_once()
+    assert report.failed == 0, report
+    assert report.outcomes == {"filed": 3, "automatic": 2}
+    assert _count(dovecot, "INBOX") == 0 and _count(dovecot, "INBOX.Processed") == 5
+
+    issues = {i["subject"]: i for i in _issues(gateway, project)}
+    assert set(issues) == {"Не работает VPN", "Сервер не стартует", "Личный кабинет"}
+    outlook = gateway.issue(issues["Не работает VPN"]["id"])
+    assert "Не работает VPN после обновления" in outlook["description"]
+    contacts = {f["name"]: f.get("value") for f in outlook["custom_fields"]}
+    assert contacts["Contact email"] == ivan and contacts["Contact name"] == "Иван Петров"
+    html = gateway.issue(issues["Личный кабинет"]["id"])
+    assert "Не открывается личный кабинет" in html["description"]
+    assert "p{}" not in html["description"]
+    big = gateway._get(f"/issues/{issues['Сервер не стартует']['id']}.json",
+                       include="attachments,journals")["issue"]
+    names = [a["filename"] for a in big["attachments"]]
+    assert any(n.endswith((".headers.txt", ".eml")) for n in names)
+    assert "huge.bin" not in names
+    assert any("huge.bin" in (j.get("notes") or "") for j in big["journals"])  # named, not dropped
+
+    # The acknowledgement, read back from the SMTP server: threaded under the request.
+    bridge.notifier.deliver_due(dt.datetime.now(dt.UTC))
+    acks = [r for r in smtp.received if ivan in r.rcpt_tos]
+    assert len(acks) == 1
+    ack = acks[0].message
+    assert ack["In-Reply-To"] == ids["outlook"]
+    assert ids["outlook"] in ack["References"]
+    number = str(outlook["id"])
+    assert number in acks[0].decoded_header("Subject")
+
+    # The customer answers the acknowledgement: a note on that issue, the requester's.
+    reply_id = samples.mid()
+    _append(dovecot, samples.reply(ivan, reply_id, ack["Message-ID"],
+                                   acks[0].decoded_header("Subject")))
+    second = reader.run_once()
+    assert second.outcomes == {"noted": 1}, second
+    issue = gateway._get(f"/issues/{outlook['id']}.json", include="journals,attachments")["issue"]
+    notes = [j for j in issue["journals"] if j.get("notes")]
+    last = notes[-1]
+    assert last["user"]["id"] == requester["id"]
+    assert last["notes"].startswith("Спасибо, после перезагрузки заработало.")
+    assert "> Ваше обращение" not in last["notes"] and "Иван" not in last["notes"].split("\n")[-1]
+    assert any(a["filename"].endswith(".eml") for a in issue["attachments"])
+    snapshot = bridge.redmine.load(outlook["id"])
+    assert snapshot is not None
+    assert snapshot.history.notes[-1].role is Role.REQUESTER
+
+    # The same mailbox read again (messages put back): nothing new.
+    before = len(_issues(gateway, project))
+    _append(dovecot, samples.outlook_cp1251(ivan, ids["outlook"]),
+            samples.reply(ivan, reply_id, ack["Message-ID"], "Re"))
+    assert reader.run_once().outcomes == {"duplicate": 2}
+    assert len(_issues(gateway, project)) == before
+    issue = gateway.issue(outlook["id"])
+    assert len([j for j in issue["journals"] if j.get("notes")]) == len(notes)
+    bridge.store.close()
+
+
+def test_kill_mid_mailbox_then_restart_gives_one_effect_each(
+        tmp_path, redmine, gateway, project, dovecot, requester, imap_env, provisioned):
+    path = _config(tmp_path, redmine, project, dovecot, requester, rate_limit={"messages": 100})
+    n = 50
+    ids = [samples.mid() for _ in range(n)]
+    _append(dovecot, *(samples.html_only(f"user{i}@example.ru", ids[i]) for i in range(n)))
+    env = {**os.environ, "TEST_IMAP_PASSWORD": IMAP_PASSWORD}
+    proc = subprocess.Popen([sys.executable, "-m", "redmine_sla_bridge", "mail", "--config",
+                             str(path), "--once"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(_issues(gateway, project)) < 10:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    assert _count(dovecot, "INBOX") > 0, "killed too late to test anything"
+
+    # The restart, later than every lease the killed reader held.
+    config = load_config(path)
+    store = open_store(config)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    bridge = bootstrap(config, store=store, gateway=redmine.gateway(), notifier=None,
+                       clock=lambda: later)
+    reader = mail_reader(config, bridge, gateway=redmine.gateway())
+    for _ in range(5):
+        if _count(dovecot, "INBOX") == 0:
+            break
+        reader.run_once()
+    assert _count(dovecot, "INBOX") == 0
+    issues = _issues(gateway, project)
+    assert len(issues) == n
+    emails = sorted(next(f.get("value") for f in i["custom_fields"] if f["name"] == "Contact email")
+                    for i in issues)
+    assert emails == sorted(f"user{i}@example.ru" for i in range(n))
+    store.close()
+
+
+def test_stdin_exit_codes(tmp_path, redmine, gateway, project, dovecot, requester, imap_env,
+                          provisioned):
+    path = _config(tmp_path, redmine, project, dovecot, requester)
+    env = {**os.environ, "TEST_IMAP_PASSWORD": IMAP_PASSWORD}
+
+    def pipe(raw: bytes, config=path) -> int:
+        return subprocess.run([sys.executable, "-m", "redmine_sla_bridge", "mail", "--config",
+                               str(config), "--stdin"], input=raw, env=env,
+                              capture_output=True, timeout=120).returncode
+
+    raw = samples.html_only("pipe@example.ru", samples.mid())
+    assert pipe(raw) == 0
+    assert pipe(raw) == 0  # a repeat by the MTA: done, nothing new
+    assert len(_issues(gateway, project)) == 1
+    assert pipe(b"") == 65
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("redmine: {url: nope}\n")
+    assert pipe(raw, broken) == 75

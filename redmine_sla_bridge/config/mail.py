@@ -26,25 +26,15 @@ Example::
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from redmine_sla_bridge.config.base import StrictModel
-from redmine_sla_bridge.config.types import Text
+from redmine_sla_bridge.config.types import Text, is_loopback_host
 from redmine_sla_bridge.domain.addresses import normalize_address
 
 _DEFAULT_PORTS = {"tls": 993, "starttls": 143, "none": 143}
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class ImapConfig(StrictModel):
@@ -78,7 +68,7 @@ class ImapConfig(StrictModel):
 
     @model_validator(mode="after")
     def _plain_only_locally(self) -> ImapConfig:
-        if self.security == "none" and not _is_loopback(self.host):
+        if self.security == "none" and not is_loopback_host(self.host):
             raise ValueError(f"security: none sends the password in clear text; allowed only "
                              f"to a server on this host, not {self.host!r} (use tls or starttls)")
         if self.folder == self.processed_folder:

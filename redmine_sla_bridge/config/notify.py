@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
 from redmine_sla_bridge.config.base import StrictModel
-from redmine_sla_bridge.config.types import Text
+from redmine_sla_bridge.config.types import Text, is_loopback_host
 from redmine_sla_bridge.domain.addresses import normalize_address
 
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
@@ -39,15 +39,6 @@ _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 def _address(value: str | None) -> str | None:
     return None if value is None else normalize_address(value)
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 class SmtpConfig(StrictModel):
@@ -114,7 +105,7 @@ class SmtpConfig(StrictModel):
     def _login(self) -> SmtpConfig:
         if (self.username is None) != (self.password is None):
             raise ValueError("give both smtp.username and smtp.password, or neither")
-        if self.username is not None and self.security == "none" and not _is_loopback(self.host):
+        if self.username is not None and self.security == "none" and not is_loopback_host(self.host):
             raise ValueError(
                 "a password would travel in clear text: use security starttls or tls "
                 "(security none with a login is only allowed for a relay on localhost)"

@@ -8,6 +8,7 @@ the admin to quote it, instead of letting a wrong number reach the policy.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -191,3 +192,13 @@ DurationText = Annotated[
     ),
 ]
 """A duration on a named calendar, kept as text; parse with `parse_duration`."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """A server on this machine: plain-text SMTP or IMAP is tolerated only there."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

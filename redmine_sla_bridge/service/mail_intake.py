@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from redmine_sla_bridge.domain.markup import quote
 from redmine_sla_bridge.domain.ports import RedmineError, RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.intake_api import LINE_LIMIT, SUBJECT_LIMIT, submit_document
@@ -310,7 +311,9 @@ def _split(settings: MailSettings, attachments: Sequence[InboundAttachment]
 def _oversized_note(bridge: Bridge, settings: MailSettings,
                     oversized: Sequence[InboundAttachment]) -> str:
     template = _texts(bridge)["oversized"]
-    return "\n\n".join(template.format(name=a.filename, size=_size(len(a.data)),
+    # The file name is the sender's: quoted as data, never markup in the bridge's note.
+    formatting = bridge.rules.text_formatting
+    return "\n\n".join(template.format(name=quote(a.filename, formatting), size=_size(len(a.data)),
                                        limit=_size(settings.attachment_max_bytes))
                        for a in oversized)
 

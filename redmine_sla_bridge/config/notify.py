@@ -32,13 +32,21 @@ from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_va
 
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.types import Text, is_loopback_host
-from redmine_sla_bridge.domain.addresses import normalize_address
+from redmine_sla_bridge.domain.addresses import InvalidAddress, needs_smtputf8, normalize_address
 
 _DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
 
 def _address(value: str | None) -> str | None:
-    return None if value is None else normalize_address(value)
+    if value is None:
+        return None
+    address = normalize_address(value)
+    if needs_smtputf8(address):
+        # A customer's mailbox may need SMTPUTF8 (sent when the relay offers it); the
+        # bridge's own address must not, or every notice depends on that extension.
+        raise InvalidAddress("the bridge's own address must have only Latin letters "
+                             "before the @")
+    return address
 
 
 class SmtpConfig(StrictModel):

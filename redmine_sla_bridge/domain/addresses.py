@@ -11,6 +11,10 @@ import re
 # RFC 5321 dot-atom local part. Quoted local parts ("a b"@x) are legal but are a
 # typo far more often than a real mailbox, and many relays refuse them anyway.
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+# RFC 6531: an internationalized local part adds any non-ASCII letter or digit to atext
+# (Russian customers do have mailboxes like иван@почта.рф). Symbols and controls beyond
+# ASCII stay out: they are a paste accident, never a real mailbox.
+_ATEXT_SYMBOLS = frozenset("!#$%&'*+/=?^_`{|}~-")
 _DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _NOT_IN_BARE_ADDRESS = set(' \t\r\n<>,;:"()[]\\')
 
@@ -24,7 +28,8 @@ def normalize_address(value: object) -> str:
     """Return `value` as one bare address in the ASCII form SMTP needs, or raise.
 
     A Cyrillic domain (`почта.рф`) is converted to its IDNA form (`xn--80a1acny.xn--p1ai`).
-    A non-ASCII part before the @ is refused: it needs SMTPUTF8, which few relays offer.
+    A non-ASCII part before the @ (`иван@…`) is kept as it is: only SMTPUTF8 can carry
+    it, and whether the relay offers that is known only when sending (`needs_smtputf8`).
     """
     if not isinstance(value, str):
         raise InvalidAddress(f"expected an email address, got {type(value).__name__}")
@@ -40,12 +45,22 @@ def normalize_address(value: object) -> str:
     local, domain = address.split("@")
     if not local or not domain:
         raise InvalidAddress("it has nothing before or after the @")
-    if not local.isascii():
-        raise InvalidAddress(
-            "non-Latin letters before the @ are not supported (they need SMTPUTF8)")
-    if len(local) > 64 or not _LOCAL_PART.match(local):
+    if len(local) > 64 or not _valid_local_part(local):
         raise InvalidAddress("the part before the @ is not a valid mailbox name")
     return f"{local}@{_ascii_domain(domain)}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """True for a normalized address with non-ASCII letters before the @."""
+    return not address.isascii()
+
+
+def _valid_local_part(local: str) -> bool:
+    if local.isascii():
+        return _LOCAL_PART.match(local) is not None
+    atoms = local.split(".")
+    return all(atom and all(ch.isalnum() or ch in _ATEXT_SYMBOLS for ch in atom)
+               for atom in atoms)
 
 
 def _ascii_domain(domain: str) -> str:
@@ -76,4 +91,4 @@ def mask_address(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-__all__ = ["InvalidAddress", "domain_of", "mask_address", "normalize_address"]
+__all__ = ["InvalidAddress", "domain_of", "mask_address", "needs_smtputf8", "normalize_address"]

@@ -251,3 +251,36 @@ def test_enabled_notify_section_builds_a_working_notifier(smtp_server, store):
     notifier.queue("ack:issue:1", CUSTOMER, SUBJECT, BODY, T0, issue_id=1)
     assert notifier.deliver_due(T0).sent == ["ack:issue:1"]
     assert smtp_server.received[0].message["Reply-To"] is None
+
+
+CYRILLIC_CUSTOMER = "иван.петров@почта.рф"
+
+
+def test_a_cyrillic_mailbox_is_reached_over_smtputf8(start_server, make_notifier, store):
+    server = start_server(enable_SMTPUTF8=True)
+    notifier = make_notifier(server)
+    notifier.queue("ack:issue:5", CYRILLIC_CUSTOMER, SUBJECT, BODY, T0, issue_id=5)
+
+    assert notifier.deliver_due(T0).sent == ["ack:issue:5"]
+    (received,) = server.received
+    assert received.rcpt_tos == ["иван.петров@xn--80a1acny.xn--p1ai"]
+    assert received.message["To"] == "иван.петров@xn--80a1acny.xn--p1ai"
+    assert received.message["Subject"] == SUBJECT
+    assert received.message.get_content().replace("\r\n", "\n") == BODY
+
+
+def test_a_relay_without_smtputf8_gives_up_that_notice_only(start_server, make_notifier,
+                                                             store):
+    server = start_server(enable_SMTPUTF8=False)
+    notifier = make_notifier(server)
+    notifier.queue("ack:issue:5", CYRILLIC_CUSTOMER, SUBJECT, BODY, T0, issue_id=5)
+    notifier.queue("ack:issue:6", CUSTOMER, SUBJECT, BODY, T0, issue_id=6)
+
+    report = notifier.deliver_due(T0)
+
+    # Retrying cannot help (the relay lacks the extension), and the other notice of the
+    # batch still goes out over the same connection.
+    assert report.sent == ["ack:issue:6"]
+    assert store.notice_state("ack:issue:5") == "failed"
+    assert "does not offer SMTPUTF8" in report.given_up["ack:issue:5"]
+    assert [r.rcpt_tos for r in server.received] == [[CUSTOMER]]

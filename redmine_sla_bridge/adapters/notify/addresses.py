@@ -14,7 +14,8 @@ from redmine_sla_bridge.domain.addresses import (
     InvalidAddress,
     domain_of,
     mask_address,
+    needs_smtputf8,
     normalize_address,
 )
 
-__all__ = ["InvalidAddress", "domain_of", "mask_address", "normalize_address"]
+__all__ = ["InvalidAddress", "domain_of", "mask_address", "needs_smtputf8", "normalize_address"]

@@ -18,7 +18,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
-from .addresses import domain_of, normalize_address
+from .addresses import domain_of, needs_smtputf8, normalize_address
 
 _PAYLOAD_VERSION = 1
 
@@ -135,9 +135,13 @@ def build_message(content: NoticeContent, sender: Sender, recipient: str) -> Ema
     policy.SMTP: CRLF line ends, headers folded at 78 columns, and non-ASCII header text
     (the Russian subject and sender name) encoded per RFC 2047 as UTF-8.
     """
-    message = EmailMessage(policy=policy.SMTP)
+    # A Cyrillic mailbox name cannot be written in a 7-bit header: such a message goes
+    # out as SMTPUTF8 (RFC 6532 headers), which smtplib asks the relay for.
+    message = EmailMessage(policy=policy.SMTPUTF8 if needs_smtputf8(recipient) else policy.SMTP)
     message["From"] = Address(display_name=sender.name, addr_spec=sender.address)
-    message["To"] = Address(addr_spec=recipient)
+    # Address() refuses a non-ASCII local part even under SMTPUTF8 (a "defect" of the
+    # stdlib parser), so such a recipient is written as the bare address it already is.
+    message["To"] = recipient if needs_smtputf8(recipient) else Address(addr_spec=recipient)
     if sender.reply_to:
         message["Reply-To"] = Address(addr_spec=sender.reply_to)
     message["Subject"] = content.subject

@@ -149,6 +149,12 @@ class SmtpSession:
             raise _refusal("sender refused", exc.smtp_code, exc.smtp_error) from None
         except smtplib.SMTPDataError as exc:
             raise _refusal("message refused", exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPNotSupportedError:
+            # Raised before MAIL FROM, so the session is intact: only this recipient,
+            # whose mailbox name is not ASCII, cannot be reached through this relay.
+            raise SmtpFailure("the SMTP server does not offer SMTPUTF8, which an address "
+                              "with non-Latin letters before the @ needs",
+                              permanent=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise SmtpFailure(_shorten(f"connection to {self._address} lost: {_describe(exc)}"),
                               session_broken=True) from None

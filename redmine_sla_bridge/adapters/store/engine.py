@@ -44,6 +44,9 @@ def resolve_url(url: str | URL, base_dir: Path | None = None) -> URL:
     return parsed.set(database=str(path.resolve()))
 
 
+DEFAULT_PG_CONNECT_TIMEOUT_S = 10
+
+
 def build_engine(url: str | URL, base_dir: Path | None = None,
                  busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
                  synchronous: str = "full") -> Engine:
@@ -53,8 +56,13 @@ def build_engine(url: str | URL, base_dir: Path | None = None,
             raise ValueError(f"synchronous must be full or normal, not {synchronous!r}")
         return _sqlite_engine(resolved, busy_timeout_s, synchronous.upper())
     if resolved.get_backend_name() == "postgresql":
-        # Replicas talk to a server over the network: drop connections it closed.
-        return create_engine(resolved, pool_pre_ping=True)
+        # Replicas talk to a server over the network: drop connections it closed. libpq
+        # waits forever for a server that accepts the connection and never answers (a
+        # hung host, a half-open firewall): a worker would then hang instead of keeping
+        # its events for a retry. `?connect_timeout=N` in the URL overrides the default.
+        connect_args = ({} if "connect_timeout" in resolved.query
+                        else {"connect_timeout": DEFAULT_PG_CONNECT_TIMEOUT_S})
+        return create_engine(resolved, pool_pre_ping=True, connect_args=connect_args)
     raise ValueError(f"unsupported store backend {resolved.get_backend_name()!r}; "
                      "use sqlite:///path or postgresql+psycopg://...")
 

@@ -25,9 +25,8 @@ def silent_server():
 def test_a_silent_server_fails_the_connection_instead_of_hanging(silent_server):
     engine = build_engine(
         f"postgresql+psycopg://bridge@127.0.0.1:{silent_server}/bridge?connect_timeout=1")
-    with pytest.raises(OperationalError, match="timeout"):
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+    with pytest.raises(OperationalError, match="timeout"), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
 
 
 def test_the_default_timeout_applies_unless_the_url_sets_one():

@@ -166,13 +166,14 @@ def provision(config_path: str, dry_run: bool) -> None:
     click.echo(f"done: {count} change(s) applied and verified")
 
 
-def _bridge(config_path: str):
-    """Load the config and build the bridge; on a bad config print every error and exit 2."""
+def _bridge(config_path: str, config=None):
+    """Build the bridge from `config` (loaded from `config_path` when not given); on a
+    bad config print every error and exit 2."""
     import logging
 
     from redmine_sla_bridge.bootstrap import BootstrapError, bootstrap, config_warnings
 
-    config = _load(config_path)
+    config = _load(config_path) if config is None else config
     for warning in config_warnings(config):
         logging.getLogger("redmine_sla_bridge").warning(warning)
     try:
@@ -393,7 +394,7 @@ def mail(config_path: str, once: bool, from_stdin: bool, max_passes: int | None)
         if not from_stdin and config.mail.imap is None:
             click.echo("error: mail.imap: required unless --stdin", err=True)
             sys.exit(2)
-        reader = mail_reader(config, _bridge(config_path))
+        reader = mail_reader(config, _bridge(config_path, config))
     except BootstrapError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EX_TEMPFAIL if from_stdin else 2)

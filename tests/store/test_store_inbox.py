@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from store_testing import T0
@@ -266,3 +268,24 @@ def test_postpone_releases_untried_events_without_counting_a_failure(store):
     assert ids(again) == ids(claimed[1:])
     assert [c.attempts for c in again] == [0, 0]
     assert [c.last_error for c in again] == ["not attempted", "not attempted"]
+
+
+def test_a_closed_store_keeps_no_file_open_and_reopens_on_use(store, store_url):
+    def open_files() -> set[str]:
+        fd_dir = Path("/proc/self/fd")
+        names = set()
+        for fd in fd_dir.iterdir():
+            try:
+                names.add(os.readlink(fd))
+            except OSError:
+                continue  # closed meanwhile (the listing's own descriptor)
+        return names
+
+    assert store.enqueue(ev(9, delivery="before close"))
+    store.close()
+    if store_url.startswith("sqlite"):
+        database = store_url.removeprefix("sqlite:///")
+        assert not {name for name in open_files() if name.startswith(database)}
+    # Closing is not the end: a long-lived process may use the store again.
+    assert store.enqueue(ev(9, delivery="after close"))
+    assert store.pending_count() == 2

@@ -109,6 +109,9 @@ class _NoLock:
     def __exit__(self, *_exc) -> None:
         return None
 
+    def close(self) -> None:
+        return None
+
 
 class SqliteWriteLock:
     """Writers of one SQLite file queue on an OS lock instead of SQLite's busy handler.
@@ -145,6 +148,14 @@ class SqliteWriteLock:
         finally:
             self._thread_lock.release()
 
+    def close(self) -> None:
+        """Close the lock file (reopened on the next write): a closed store must not
+        keep a descriptor open in a long-lived process that opens stores again."""
+        with self._thread_lock:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
     def _file(self) -> int:
         # A forked child must not share its parent's open file (and so its lock).
         if self._fd is None or self._pid != os.getpid():
@@ -153,7 +164,7 @@ class SqliteWriteLock:
         return self._fd
 
 
-def sqlite_write_lock(engine: Engine):
+def sqlite_write_lock(engine: Engine) -> SqliteWriteLock | _NoLock:
     """The lock to hold around a write transaction on this engine's database."""
     if engine.dialect.name != "sqlite" or _is_memory(engine.url):
         return _NoLock()

@@ -80,8 +80,8 @@ class Store:
         return self._tx.backend
 
     def close(self) -> None:
-        """Close pooled connections (the store can still be used; it reconnects)."""
-        self._tx.engine.dispose()
+        """Close pooled connections and files (the store can still be used; it reopens)."""
+        self._tx.close()
 
     def __enter__(self) -> Store:
         return self

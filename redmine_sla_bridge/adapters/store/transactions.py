@@ -36,11 +36,16 @@ class Transactions:
         self._backend = engine.dialect.name
         if self._backend not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported store backend {self._backend!r}")
-        self._write_lock: AbstractContextManager[None] = sqlite_write_lock(engine)
+        self._write_lock = sqlite_write_lock(engine)
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def close(self) -> None:
+        """Close pooled connections and the write-lock file; both reopen on next use."""
+        self._engine.dispose()
+        self._write_lock.close()
 
     @property
     def backend(self) -> str:

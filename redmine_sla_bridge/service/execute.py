@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
 from redmine_sla_bridge.domain.processing import IssueUpdate
@@ -26,7 +27,10 @@ then told late rather than never. A Redmine outage longer than this would let a 
 out before its note; the retries (up to 10 min apart) make that unlikely."""
 
 
-def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
+def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime, *,
+            values: Mapping[str, str | None] | None = None) -> None:
+    """`values`: the issue's fields as read, where the update has no decision (the
+    sweep), for the labels of the outcome metric."""
     for warning in update.warnings:
         log.warning(warning, extra={"issue_id": update.issue_id})
     for key in update.reverted:
@@ -53,3 +57,17 @@ def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
         notifier.release(mail.key, now)
     for key in update.remember:
         bridge.store.remember(key, now)
+    _count_outcome(update, values or {})
+
+
+def _count_outcome(update: IssueUpdate, values: Mapping[str, str | None]) -> None:
+    """Counted once Redmine took the state: a written "met" or "breached" is the bridge's
+    decision on the request (a state is only written when it changes)."""
+    state = update.fields.get("sla_state")
+    if state not in ("met", "breached"):
+        return
+    fields = {**values, **update.fields}
+    policy = update.decision.policy if update.decision is not None else None
+    tier = fields.get("tier") or (policy.tier if policy else None) or "-"
+    priority = fields.get("sla_priority") or (policy.priority if policy else None) or "-"
+    metrics.SLA_OUTCOMES.labels(state, tier, priority).inc()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
@@ -37,6 +38,7 @@ class SweepReport:
 def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
     now = now or bridge.clock()
     report = SweepReport()
+    open_by_state: Counter[tuple[str, str]] = Counter()
     for listed in bridge.redmine.open_issues():
         report.seen += 1
         if listed is None:
@@ -49,6 +51,10 @@ def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
             report.failed[listed.issue_id] = str(exc)
             log.error("sweep could not update the issue", extra={"issue_id": listed.issue_id,
                                                                  "error": str(exc)})
+        if listed.issue_id not in report.closed:  # the state the sweep leaves it in
+            state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
+            open_by_state[state, listed.values.get("tier") or "-"] += 1
+    metrics.set_open_requests(dict(open_by_state))
     return report
 
 
@@ -59,7 +65,7 @@ def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: 
         listed = dataclasses.replace(listed, remembered=remembered(bridge, keys))
     step = plan_time_step(listed, rules, now)
     if step is not None:
-        execute(bridge, step, now)
+        execute(bridge, step, now, values=listed.values)
         if step.new_state is not None:
             metrics.SLA_TRANSITIONS.labels(str(step.new_state), listed.values.get("tier") or "-").inc()
             log.info("SLA state changed", extra={"issue_id": listed.issue_id,

@@ -5,6 +5,7 @@ counts are of elements, not of substrings."""
 from __future__ import annotations
 
 import copy
+import itertools
 from html.parser import HTMLParser
 
 import pytest
@@ -88,7 +89,7 @@ def test_the_histogram_counts_every_first_response_once_with_a_line_per_target()
     bins = page.bars("first_response_histogram", "count")
     assert sum(int(b["data-value"] or 0) for b in bins) == len(report["first_response_times"])
     edges = [(int(b["data-from"] or 0), int(b["data-to"] or 0)) for b in bins]
-    assert all(lo < hi for lo, hi in edges) and all(a[1] == b[0] for a, b in zip(edges, edges[1:]))
+    assert all(lo < hi for lo, hi in edges) and all(a[1] == b[0] for a, b in itertools.pairwise(edges))
     for item in report["first_response_times"]:  # each time falls in a bin
         assert any(lo <= item["minutes"] < hi for lo, hi in edges)
     lines = [a for tag, a, where in page.elements

@@ -124,7 +124,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "accepted": "Принято",
         "refused": "Отклонено",
         "queued": "В очереди",
-        "auto_closed": "Закрыто автоматически",
+        "auto_closed": "Автозакрыто",
         "reopened": "Переоткрыто",
         "paused": "Пауза",
         "median": "медиана",

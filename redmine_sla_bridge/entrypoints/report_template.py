@@ -13,7 +13,7 @@ PAGE = """\
 <title>{{ t.title }} {{ r.period.from }} – {{ r.period.to }}</title>
 <style>
 body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #212121;
-       margin: 0 auto; max-width: 1280px; padding: 16px 24px; }
+       margin: 0 auto; max-width: 1440px; padding: 16px 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px;
      border-bottom: 1px solid #ddd; } h3 { font-size: 15px; margin: 18px 0 6px; }
 .meta { color: #555; margin: 0 0 2px; }

@@ -194,7 +194,7 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str,
             status, head, body = answer.status, answer.headers, answer.read()
     except urllib.error.HTTPError as error:
         status, head, body = error.code, error.headers, error.read()
-    return status, {k.lower(): head.get_all(k) for k in head.keys()}, body.decode()
+    return status, {k.lower(): head.get_all(k) for k in head}, body.decode()
 
 
 def basic(login: str, password: str) -> dict[str, str]:

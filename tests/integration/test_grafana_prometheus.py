@@ -104,7 +104,8 @@ def prometheus(bridge_url, tmp_path) -> Iterator[str]:
     try:
         def ready() -> bool:
             if process.poll() is not None:
-                raise AssertionError(f"prometheus exited: {(tmp_path / 'prometheus.log').read_text()[-2000:]}")
+                output = (tmp_path / "prometheus.log").read_text()
+                raise AssertionError(f"prometheus exited: {output[-2000:]}")
             try:
                 with urllib.request.urlopen(base + "/-/ready", timeout=2) as answer:
                     return answer.status == 200

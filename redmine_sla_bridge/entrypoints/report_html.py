@@ -93,6 +93,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "cost_line": "{issues} issues read with {api_calls} API calls ({journal_reads} journal reads).",
         "minutes_h": "h",
         "minutes_m": "min",
+        "from": "From",
+        "to": "To",
+        "show": "Show",
     },
     "ru": {
         "title": "Отчёт о соблюдении SLA",
@@ -157,6 +160,9 @@ TEXTS: dict[str, dict[str, str]] = {
                      "(чтений журналов: {journal_reads}).",
         "minutes_h": "ч",
         "minutes_m": "мин",
+        "from": "С",
+        "to": "По",
+        "show": "Показать",
     },
 }
 
@@ -390,8 +396,11 @@ _ENV = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True,
 _TEMPLATE = _ENV.from_string(PAGE)
 
 
-def render(report: Mapping[str, Any]) -> str:
-    """The page of a report document (see the module's docstring)."""
+def render(report: Mapping[str, Any], *, form: Mapping[str, str] | None = None) -> str:
+    """The page of a report document (see the module's docstring). `form`: the live
+    dashboard's period form, as the query-string values to fill it with (`action` is
+    where it submits to, `token` goes back as a hidden field when the page was opened
+    with one)."""
     if report.get("schema") != SCHEMA:
         raise ValueError(f"not a {SCHEMA} document (schema: {report.get('schema')!r})")
     language = report.get("language") if report.get("language") in TEXTS else "en"
@@ -407,4 +416,4 @@ def render(report: Mapping[str, Any]) -> str:
                                             journal_reads=cost.get("journal_reads", 0)),
         group_sections=[(k, texts[k], [(g["label"], g["summary"]) for g in report[k]])
                         for k in ("by_customer", "by_tier", "by_priority", "by_product", "by_week")],
-        generated=_local_time(report.get("generated_at"), zone))
+        generated=_local_time(report.get("generated_at"), zone), form=form)

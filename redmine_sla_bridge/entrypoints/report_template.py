@@ -17,6 +17,7 @@ body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; 
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 28px 0 8px;
      border-bottom: 1px solid #ddd; } h3 { font-size: 15px; margin: 18px 0 6px; }
 .meta { color: #555; margin: 0 0 2px; }
+form.period { margin: 8px 0; } form.period label { margin-right: 10px; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; margin: 6px 0 12px; font-size: 12px; }
 th, td { border: 1px solid #ddd; padding: 2px 5px; text-align: right; vertical-align: top; }
@@ -80,6 +81,16 @@ footer { margin-top: 28px; color: #555; font-size: 12px; border-top: 1px solid #
 <p class="meta">{{ t.period }}: {{ r.period.from }} – {{ r.period.to }} ({{ r.period.time_zone }})</p>
 <p class="meta">{{ t.filters }}: {{ t.project }} {{ r.filters.project or t.none }}, {{ t.customer }} {{ r.filters.customer or t.none }}</p>
 <p class="meta">{{ t.generated }}: {{ generated }}</p>
+{% if form is not none %}
+<form class="period" method="get" action="{{ form.action }}">
+<label>{{ t.from }} <input type="date" name="from" value="{{ r.period.from }}" required></label>
+<label>{{ t.to }} <input type="date" name="to" value="{{ r.period.to }}" required></label>
+<label>{{ t.project }} <input type="text" name="project" value="{{ form.project or '' }}" size="12"></label>
+<label>{{ t.customer }} <input type="text" name="customer" value="{{ form.customer or '' }}" size="14"></label>
+{% if form.token %}<input type="hidden" name="token" value="{{ form.token }}">{% endif %}
+<button type="submit">{{ t.show }}</button>
+</form>
+{% endif %}
 </header>
 
 <h2>{{ t.overview }}</h2>

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import sys
 import threading
@@ -86,9 +87,12 @@ class Browser(HeadlessChromium):
         return [e["params"]["request"]["url"] for e in self.seen
                 if e.get("method") == "Network.requestWillBeSent"]
 
-    def statuses(self) -> list[int]:
-        return [e["params"]["response"]["status"] for e in self.seen
-                if e.get("method") == "Network.responseReceived"]
+    def statuses(self) -> list[tuple[str, int]]:
+        """(URL, status) of the answers over the network (data: URLs are the browser's
+        own, e.g. the date input's calendar icon)."""
+        return [(e["params"]["response"]["url"], e["params"]["response"]["status"]) for e in self.seen
+                if e.get("method") == "Network.responseReceived"
+                and not e["params"]["response"]["url"].startswith("data:")]
 
     def charts(self) -> dict[str, dict]:
         return {c["chart"]: c for c in json.loads(self.evaluate(CHARTS_JS))}
@@ -222,7 +226,7 @@ def test_dashboard_answers_only_with_credentials(server):
 
 
 def test_the_report_file_and_the_dashboard_render_in_chromium(server, tmp_path):
-    url, _source = server
+    url, source = server
     report = sample_report("ru", weeks=5)
     page = tmp_path / "report.html"
     page.write_text(render(report), encoding="utf-8")
@@ -233,16 +237,24 @@ def test_the_report_file_and_the_dashboard_render_in_chromium(server, tmp_path):
 
         browser.seen.clear()
         browser.open(url + "/dashboard")  # no credentials: the browser gets the 401
-        assert 401 in browser.statuses()
+        assert (url + "/dashboard", 401) in browser.statuses()
 
         browser.call("Network.setExtraHTTPHeaders", session=browser.page,
                      headers={"Authorization": f"Bearer {TOKEN}"})
         browser.seen.clear()
         address = url + "/dashboard?from=2026-11-01&to=2026-11-30"
         browser.open(address)
-        assert browser.statuses() == [200]
+        assert browser.statuses() == [(address, 200)]
         served = sample_report("ru", period_from="2026-11-01", period_to="2026-11-30")
         check_page(browser, served, address, ARTEFACTS / "dashboard-ru.png")
+
+        # Another period through the page's own form, as a lead would choose it.
+        browser.evaluate("document.querySelector('input[name=from]').value = '2026-10-01';"
+                         "document.querySelector('input[name=to]').value = '2026-10-31';"
+                         "document.querySelector('form.period button').click(); true", then_loads=True)
+        assert source.calls[-1] == (dt.date(2026, 10, 1), dt.date(2026, 10, 31), None, None)
+        assert browser.evaluate("location.search") == "?from=2026-10-01&to=2026-10-31&project=&customer="
+        assert "2026-10-01 – 2026-10-31" in browser.evaluate("document.querySelector('header').innerText")
 
         browser.evaluate("console.error('probe: the console is read'); true")
         browser.call("Runtime.evaluate", session=browser.page, expression="1")  # flush events

@@ -255,3 +255,15 @@ def test_config_never_open_and_hashes_only(tmp_path, config_document):
     assert load({}).dashboard.enabled is False  # off unless asked for
     users = load({"enabled": True, "users": {"lead": generate_password_hash("x")}}).dashboard.users
     assert str(users["lead"]) == "**********"
+
+
+def test_the_page_has_a_period_form_that_keeps_the_filters(world):
+    client, _source, _ = world
+    page = client.get("/dashboard?from=2026-11-01&to=2026-11-30&customer=7707083893",
+                      headers=bearer()).text
+    assert '<form class="period" method="get" action="/dashboard">' in page
+    assert 'name="from" value="2026-11-01"' in page and 'name="to" value="2026-11-30"' in page
+    assert 'name="customer" value="7707083893"' in page
+    assert 'name="token"' not in page  # sent as a header: not written into the page
+    with_token = client.get(f"/dashboard?token={TOKEN}").text
+    assert f'<input type="hidden" name="token" value="{TOKEN}">' in with_token

@@ -162,3 +162,10 @@ def test_an_empty_period_renders_with_no_bars_and_says_so():
 def test_a_document_of_another_kind_is_refused():
     with pytest.raises(ValueError, match="not a redmine-sla-bridge/report/1 document"):
         render({"schema": "something/else"})
+
+
+def test_the_report_file_has_no_form_and_form_values_are_escaped():
+    assert "<form" not in render(sample_report())
+    page = render(sample_report(), form={"action": "/dashboard", "project": "", "customer": '"><b>x',
+                                         "token": ""})
+    assert 'value="&#34;&gt;&lt;b&gt;x"' in page and "<b>x" not in page

@@ -224,7 +224,9 @@ def register(app: Flask, dashboard: Dashboard | None) -> None:
         if query.format == "json":
             return Response(json.dumps(report, ensure_ascii=False), mimetype="application/json",
                             headers=HEADERS)
-        page = report_html.render(report)
+        page = report_html.render(report, form={
+            "action": request.path, "project": query.project or "",
+            "customer": query.customer or "", "token": request.args.get("token", "")})
         return Response(page, mimetype="text/html", headers=HEADERS)
 
 

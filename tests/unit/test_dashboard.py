@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import threading
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -267,3 +268,43 @@ def test_the_page_has_a_period_form_that_keeps_the_filters(world):
     assert 'name="token"' not in page  # sent as a header: not written into the page
     with_token = client.get(f"/dashboard?token={TOKEN}").text
     assert f'<input type="hidden" name="token" value="{TOKEN}">' in with_token
+
+
+def test_a_cached_report_is_served_while_another_is_computed_and_computations_queue(bridge):
+    ticks = Ticks()
+    dashboard = Dashboard(DashboardSettings(TOKEN, {}, 60, "Europe/Moscow"), None, bridge.clock,
+                          monotonic=ticks)
+    cached = dashboard.report(("a",), lambda: {"report": "a"})
+    started, release = threading.Event(), threading.Event()
+    computed: list[str] = []
+
+    def slow(name: str):
+        def compute():
+            computed.append(name)
+            started.set()
+            assert release.wait(30)
+            return {"report": name}
+        return compute
+
+    first = threading.Thread(target=dashboard.report, args=(("b",), slow("b")))
+    first.start()
+    assert started.wait(30)
+    assert dashboard.report(("a",), lambda: {"report": "computed again"}) is cached
+    # The same period asked again while it is computed: waits, then takes the result.
+    second = threading.Thread(target=dashboard.report, args=(("b",), slow("b again")))
+    second.start()
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert computed == ["b"]
+
+
+def test_the_cache_holds_a_bounded_number_of_reports(bridge):
+    ticks = Ticks()
+    dashboard = Dashboard(DashboardSettings(TOKEN, {}, 60, "Europe/Moscow"), None, bridge.clock,
+                          monotonic=ticks)
+    for n in range(40):
+        ticks.now += 1
+        dashboard.report((n,), lambda n=n: {"n": n})
+    assert len(dashboard._cache) == 16
+    assert min(dashboard._cache) == (24,)  # the oldest went first

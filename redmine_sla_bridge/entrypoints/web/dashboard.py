@@ -84,8 +84,12 @@ class Dashboard:
 
     def report(self, key: tuple[Any, ...], compute: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
         """The cached report of `key`, or a new one. One computation at a time: a request
-        that waited for another's finds its result in the cache."""
+        that waited for another's finds its result in the cache. A cached report is
+        served without the lock, so it never waits behind a long computation."""
         assert self.settings is not None
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > self.monotonic():
+            return hit[1]
         with self._lock:
             now = self.monotonic()
             hit = self._cache.get(key)
@@ -93,6 +97,7 @@ class Dashboard:
                 return hit[1]
             report = compute()
             if self.settings.cache_seconds > 0:
+                now = self.monotonic()  # kept for cache_seconds from when it is ready
                 for old in [k for k, (until, _) in self._cache.items() if until <= now]:
                     del self._cache[old]
                 while len(self._cache) >= MAX_CACHED:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
 
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
 from redmine_sla_bridge.domain.processing import IssueUpdate
@@ -27,10 +26,7 @@ then told late rather than never. A Redmine outage longer than this would let a 
 out before its note; the retries (up to 10 min apart) make that unlikely."""
 
 
-def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime, *,
-            values: Mapping[str, str | None] | None = None) -> None:
-    """`values`: the issue's fields as read, where the update has no decision (the
-    sweep), for the labels of the outcome metric."""
+def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
     for warning in update.warnings:
         log.warning(warning, extra={"issue_id": update.issue_id})
     for key in update.reverted:
@@ -57,17 +53,17 @@ def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime, *,
         notifier.release(mail.key, now)
     for key in update.remember:
         bridge.store.remember(key, now)
-    _count_outcome(update, values or {})
+    _count_outcome(update)
 
 
-def _count_outcome(update: IssueUpdate, values: Mapping[str, str | None]) -> None:
-    """Counted once Redmine took the state: a written "met" or "breached" is the bridge's
-    decision on the request (a state is only written when it changes)."""
+def _count_outcome(update: IssueUpdate) -> None:
+    """Counted once Redmine took it: a written "met" or "breached" is the bridge's
+    decision on the request, by an event or the sweep (a state is only written when it
+    changes). The labels are the decision's tier and priority, as the fields show them."""
     state = update.fields.get("sla_state")
     if state not in ("met", "breached"):
         return
-    fields = {**values, **update.fields}
     policy = update.decision.policy if update.decision is not None else None
-    tier = fields.get("tier") or (policy.tier if policy else None) or "-"
-    priority = fields.get("sla_priority") or (policy.priority if policy else None) or "-"
+    tier = update.fields.get("tier") or (policy.tier if policy else None) or "-"
+    priority = update.fields.get("sla_priority") or (policy.priority if policy else None) or "-"
     metrics.SLA_OUTCOMES.labels(state, tier, priority).inc()

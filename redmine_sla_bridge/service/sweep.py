@@ -33,12 +33,13 @@ class SweepReport:
     reminded: list[int] = field(default_factory=list)  # told before an auto-close
     escalated: list[int] = field(default_factory=list)  # deferred escalations done
     failed: dict[int, str] = field(default_factory=dict)
+    # (SLA state, tier) -> open issues, as the pass leaves them: the open-requests gauge.
+    open_by_state: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
     now = now or bridge.clock()
     report = SweepReport()
-    open_by_state: Counter[tuple[str, str]] = Counter()
     for listed in bridge.redmine.open_issues():
         report.seen += 1
         if listed is None:
@@ -51,11 +52,17 @@ def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
             report.failed[listed.issue_id] = str(exc)
             log.error("sweep could not update the issue", extra={"issue_id": listed.issue_id,
                                                                  "error": str(exc)})
-        if listed.issue_id not in report.closed:  # the state the sweep leaves it in
-            state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
-            open_by_state[state, listed.values.get("tier") or "-"] += 1
-    metrics.set_open_requests(dict(open_by_state))
+        _count(listed, report)
+    metrics.set_open_requests(dict(report.open_by_state))
     return report
+
+
+def _count(listed: ListedIssue, report: SweepReport) -> None:
+    """An open issue in the state the pass leaves it in (a breach it wrote is counted
+    as an outcome by `execute`, like an event's)."""
+    if listed.issue_id not in report.closed:
+        state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
+        report.open_by_state[state, listed.values.get("tier") or "-"] += 1
 
 
 def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: SweepReport) -> None:
@@ -65,7 +72,7 @@ def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: 
         listed = dataclasses.replace(listed, remembered=remembered(bridge, keys))
     step = plan_time_step(listed, rules, now)
     if step is not None:
-        execute(bridge, step, now, values=listed.values)
+        execute(bridge, step, now)
         if step.new_state is not None:
             metrics.SLA_TRANSITIONS.labels(str(step.new_state), listed.values.get("tier") or "-").inc()
             log.info("SLA state changed", extra={"issue_id": listed.issue_id,

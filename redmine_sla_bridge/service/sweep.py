@@ -57,14 +57,6 @@ def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
     return report
 
 
-def _count(listed: ListedIssue, report: SweepReport) -> None:
-    """An open issue in the state the pass leaves it in (a breach it wrote is counted
-    as an outcome by `execute`, like an event's)."""
-    if listed.issue_id not in report.closed:
-        state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
-        report.open_by_state[state, listed.values.get("tier") or "-"] += 1
-
-
 def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: SweepReport) -> None:
     rules = bridge.rules
     keys = listed_effect_keys(listed, rules)  # none unless an escalation may be pending
@@ -99,3 +91,11 @@ def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: 
         report.reminded.append(listed.issue_id)
         log.info("reminded before auto-close", extra={"issue_id": listed.issue_id,
                                                       "rule": closing.detail})
+
+
+def _count(listed: ListedIssue, report: SweepReport) -> None:
+    """An open issue in the state the pass leaves it in (a breach it wrote is counted
+    as an outcome by `execute`, like an event's)."""
+    if listed.issue_id not in report.closed:
+        state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
+        report.open_by_state[state, listed.values.get("tier") or "-"] += 1

@@ -240,9 +240,12 @@ def _nice_ceiling(value: int) -> int:
 
 
 def _y_ticks(top: int) -> list[Tick]:
+    """Whole-number ticks up to a `_nice_ceiling` top: 0..5 for 5, 0, 2, ..10 for 10,
+    0, 5, ..20 for 20."""
     plot = HEIGHT - TOP - BOTTOM
-    values = sorted({0, top // 2, top}) if top >= 2 else [0, top]
-    return [Tick(LEFT - 6, TOP + plot - plot * v / top, str(v)) for v in values]
+    order = (4, 5, 2, 1) if str(top).startswith("2") else (5, 4, 2, 1)
+    step = next(top // parts for parts in order if top % parts == 0)
+    return [Tick(LEFT - 6, TOP + plot - plot * v / top, str(v)) for v in range(0, top + 1, step)]
 
 
 def stacked_chart(name: str, title: str, categories: Sequence[tuple[str, str, Mapping[str, int]]],

@@ -80,7 +80,9 @@ def test_outcomes_and_open_requests_follow_what_the_bridge_writes(
     assert open_requests("on track") == 2 and outcome("breached") == 0.0
 
     resolved = rt.redmine.catalog.facts.status_ids["Resolved"]
-    people["engineer"].gateway.update_issue(kept["id"], notes="Fixed: please check.",
+    engineer = RedmineGateway(redmine.url, redmine.api_key, keep_alive=False, timeout=60,
+                              impersonate=people["engineer"].login)
+    engineer.update_issue(kept["id"], notes="Fixed: please check.",
                                             status_id=resolved)
     answer = gateway.issue(kept["id"])["journals"][-1]["id"]
     rewrite_times(local_redmine, kept["id"], at(3, 10), {answer: at(3, 12)})

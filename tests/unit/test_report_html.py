@@ -169,3 +169,11 @@ def test_the_report_file_has_no_form_and_form_values_are_escaped():
     page = render(sample_report(), form={"action": "/dashboard", "project": "", "customer": '"><b>x',
                                          "token": ""})
     assert 'value="&#34;&gt;&lt;b&gt;x"' in page and "<b>x" not in page
+
+
+@pytest.mark.parametrize("top, ticks", [(1, [0, 1]), (2, [0, 1, 2]), (5, [0, 1, 2, 3, 4, 5]),
+                                        (20, [0, 5, 10, 15, 20]), (1000, [0, 200, 400, 600, 800, 1000])])
+def test_count_axes_have_whole_number_ticks(top, ticks):
+    from redmine_sla_bridge.entrypoints.report_html import _y_ticks
+
+    assert [int(t.text) for t in _y_ticks(top)] == ticks

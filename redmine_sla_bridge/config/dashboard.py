@@ -17,13 +17,15 @@ answers 404; enabled, it needs a token or at least one user. A hash is made with
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from redmine_sla_bridge.config.base import ConfigValueError, StrictModel
 from redmine_sla_bridge.config.types import Text
 
-# werkzeug.security's methods (its hashes read "method:params$salt$hash").
-HASH_METHODS = ("scrypt", "pbkdf2")
+# What werkzeug.security's generate_password_hash writes: "method:params$salt$hex".
+HASH = re.compile(r"(scrypt(:\d+){3}|pbkdf2:sha(256|512)(:\d+)?)\$[^$\s]+\$[0-9a-f]+")
 MIN_TOKEN_LENGTH = 16
 
 
@@ -58,8 +60,7 @@ class DashboardConfig(StrictModel):
             if ":" in login:
                 raise ConfigValueError("a login cannot contain ':' (HTTP basic splits on it)",
                                        (login,))
-            method = secret.get_secret_value().split("$", 1)[0].split(":", 1)[0]
-            if method not in HASH_METHODS or secret.get_secret_value().count("$") != 2:
+            if not HASH.fullmatch(secret.get_secret_value()):
                 raise ConfigValueError(
                     "expected a werkzeug password hash (scrypt:...$salt$hash or pbkdf2:...), "
                     "never the password itself: see docs/dashboard.md", (login,))

@@ -251,6 +251,8 @@ def test_config_never_open_and_hashes_only(tmp_path, config_document):
         load({"enabled": True, "token": "short"})
     with pytest.raises(ConfigError, match=r"dashboard\.users\.lead .*never the password itself"):
         load({"enabled": True, "users": {"lead": "secret-password"}})
+    with pytest.raises(ConfigError, match=r"dashboard\.users\.lead .*never the password itself"):
+        load({"enabled": True, "users": {"lead": "scrypt:garbage$salt$hash"}})
     with pytest.raises(ConfigError, match=r"dashboard\.users\.a:b .*cannot contain ':'"):
         load({"enabled": True, "users": {"a:b": generate_password_hash("x")}})
     assert load({}).dashboard.enabled is False  # off unless asked for
@@ -308,3 +310,9 @@ def test_the_cache_holds_a_bounded_number_of_reports(bridge):
         dashboard.report((n,), lambda n=n: {"n": n})
     assert len(dashboard._cache) == 16
     assert min(dashboard._cache) == (24,)  # the oldest went first
+
+
+def test_a_hash_werkzeug_cannot_read_lets_no_one_in(bridge):
+    settings = DashboardSettings(None, {"lead": "pbkdf2:sha256:x$salt$00"}, 0, "Europe/Moscow")
+    client = create_app(bridge, dashboard=Dashboard(settings, FakeSource(), bridge.clock)).test_client()
+    assert client.get("/dashboard", headers=basic("lead", PASSWORD)).status_code == 401

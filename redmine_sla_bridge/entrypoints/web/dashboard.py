@@ -180,7 +180,11 @@ def authorized(settings: DashboardSettings) -> bool:
     if settings.users and credentials is not None and credentials.type == "basic":
         login, password = credentials.username or "", credentials.password or ""
         stored = settings.users.get(login)
-        valid = check_password_hash(stored or _dummy_hash(), password)
+        try:
+            valid = check_password_hash(stored or _dummy_hash(), password)
+        except ValueError:  # a hash werkzeug cannot read: no one logs in with it
+            log.error("dashboard.users.%s: not a password hash werkzeug can check", login)
+            return False
         return stored is not None and valid
     return False
 

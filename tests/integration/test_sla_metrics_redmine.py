@@ -36,6 +36,7 @@ def scrape(client) -> dict[tuple[str, frozenset], float]:
     return out
 
 
+@pytest.mark.slow  # about 30 s: four rails-runner rewrites of the issues' times
 def test_outcomes_and_open_requests_follow_what_the_bridge_writes(
         make_runtime, redmine, project, support_tracker, local_redmine, people):
     # The shared WEBrick Redmine can stall for many seconds under the other tests' load.

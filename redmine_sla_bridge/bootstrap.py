@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import importlib
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +196,30 @@ def bootstrap(config: BridgeConfig, *, gateway: RedmineGateway | None = None,
                   clock=clock)
 
 
+REPORT_MODULE = "redmine_sla_bridge.service.report"
+
+
+def report_source(bridge: Bridge) -> Callable[[dt.date, dt.date, str | None, str | None],
+                                               Mapping[str, Any]] | None:
+    """The report's json document of a period, for `/dashboard`, computed by
+    `service.report` over `bridge`; None in a build without that module. Imported by
+    name, at call time, so that this build type-checks and runs without it."""
+    try:
+        module = importlib.import_module(REPORT_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != REPORT_MODULE:
+            raise
+        return None
+    build_report = module.build_report
+
+    def source(period_from: dt.date, period_to: dt.date, project: str | None,
+               customer: str | None) -> Mapping[str, Any]:
+        report = build_report(bridge, period_from, period_to, project=project, customer=customer)
+        return dict(report.as_dict())
+
+    return source
+
+
 def bootstrap_file(path: str | Path, **kwargs: Any) -> Bridge:
     """Load, warn once, build: raises `ConfigError` or `BootstrapError`."""
     config = load(path)
@@ -277,6 +303,7 @@ __all__ += [
     "mail_settings",
     "open_store",
     "redmine_issues",
+    "report_source",
     "requester_gateway",
     "settings_of",
 ]

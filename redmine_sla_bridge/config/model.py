@@ -10,6 +10,7 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 
 from redmine_sla_bridge.config.base import StrictModel
 from redmine_sla_bridge.config.calendars import ALWAYS_OPEN, CalendarConfig, build_schedules
+from redmine_sla_bridge.config.dashboard import DashboardConfig
 from redmine_sla_bridge.config.entitlements import EntitlementsConfig
 from redmine_sla_bridge.config.intake import IntakeConfig
 from redmine_sla_bridge.config.lifecycle import LifecycleConfig
@@ -296,6 +297,7 @@ class BridgeConfig(StrictModel):
         default=None, description="The support mailbox the bridge reads itself (`mail`).")
     sla: SlaConfig = Field(default_factory=SlaConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(

@@ -35,6 +35,7 @@ from redmine_sla_bridge.config.model import BridgeConfig
 from redmine_sla_bridge.domain.ports import RedmineError
 from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler
 from redmine_sla_bridge.entrypoints.web.app import create_app
+from redmine_sla_bridge.entrypoints.web.dashboard import dashboard_of
 from redmine_sla_bridge.entrypoints.web.readiness import describe
 
 log = logging.getLogger(__name__)
@@ -138,7 +139,8 @@ def build_worker_app(config: BridgeConfig) -> Flask:
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     bridge = bootstrap(config)
     scheduler = BridgeScheduler(bridge)
-    app = create_app(bridge, on_enqueue=scheduler.drainer.wake)
+    app = create_app(bridge, on_enqueue=scheduler.drainer.wake,
+                     dashboard=dashboard_of(config, bridge))
     scheduler.start()
     app.extensions["bridge_scheduler"] = scheduler
     return app

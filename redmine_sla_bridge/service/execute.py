@@ -53,3 +53,17 @@ def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
         notifier.release(mail.key, now)
     for key in update.remember:
         bridge.store.remember(key, now)
+    _count_outcome(update)
+
+
+def _count_outcome(update: IssueUpdate) -> None:
+    """Counted once Redmine took it: a written "met" or "breached" is the bridge's
+    decision on the request, by an event or the sweep (a state is only written when it
+    changes). The labels are the decision's tier and priority, as the fields show them."""
+    state = update.fields.get("sla_state")
+    if state not in ("met", "breached"):
+        return
+    policy = update.decision.policy if update.decision is not None else None
+    tier = update.fields.get("tier") or (policy.tier if policy else None) or "-"
+    priority = update.fields.get("sla_priority") or (policy.priority if policy else None) or "-"
+    metrics.SLA_OUTCOMES.labels(state, tier, priority).inc()

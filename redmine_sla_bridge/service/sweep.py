@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
@@ -32,6 +33,8 @@ class SweepReport:
     reminded: list[int] = field(default_factory=list)  # told before an auto-close
     escalated: list[int] = field(default_factory=list)  # deferred escalations done
     failed: dict[int, str] = field(default_factory=dict)
+    # (SLA state, tier) -> open issues, as the pass leaves them: the open-requests gauge.
+    open_by_state: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
@@ -49,6 +52,8 @@ def sweep(bridge: Bridge, now: dt.datetime | None = None) -> SweepReport:
             report.failed[listed.issue_id] = str(exc)
             log.error("sweep could not update the issue", extra={"issue_id": listed.issue_id,
                                                                  "error": str(exc)})
+        _count(listed, report)
+    metrics.set_open_requests(dict(report.open_by_state))
     return report
 
 
@@ -86,3 +91,11 @@ def _sweep_issue(bridge: Bridge, listed: ListedIssue, now: dt.datetime, report: 
         report.reminded.append(listed.issue_id)
         log.info("reminded before auto-close", extra={"issue_id": listed.issue_id,
                                                       "rule": closing.detail})
+
+
+def _count(listed: ListedIssue, report: SweepReport) -> None:
+    """An open issue in the state the pass leaves it in (a breach it wrote is counted
+    as an outcome by `execute`, like an event's)."""
+    if listed.issue_id not in report.closed:
+        state = report.changed.get(listed.issue_id) or listed.values.get("sla_state") or "-"
+        report.open_by_state[state, listed.values.get("tier") or "-"] += 1

@@ -49,6 +49,28 @@ MAIL_ATTACHMENTS_OVERSIZED = Counter(
     "Email attachments over Redmine's size limit, named in a note instead.")
 INBOX_PENDING = Gauge("bridge_inbox_pending", "Events waiting in the inbox.",
                       multiprocess_mode="livemax")
+# Tier, priority and state are the config's vocabularies (tiers, priority levels, the five
+# SLA states) or "-": the label sets stay bounded, whatever Redmine's issues hold.
+SLA_OUTCOMES = Counter(
+    "bridge_sla_outcomes_total", "Requests whose SLA state the bridge set to met (every "
+    "target met) or breached (a target missed), by tier and SLA priority.",
+    ["outcome", "tier", "priority"])
+# Set by the sweep, which only the leader runs: the most recent value of a live worker is
+# the one a scrape reports, whichever worker answers it.
+OPEN_REQUESTS = Gauge("bridge_open_requests", "Open requests by SLA state and tier, as the "
+                      "last sweep saw them.", ["state", "tier"],
+                      multiprocess_mode="livemostrecent")
+_open_labels: set[tuple[str, str]] = set()
+
+
+def set_open_requests(counts: dict[tuple[str, str], int]) -> None:
+    """The open requests of one whole sweep, by (state, tier): a state that emptied since
+    the last sweep is set to 0 rather than left at its old count."""
+    for labels in _open_labels - set(counts):
+        OPEN_REQUESTS.labels(*labels).set(0)
+    for labels, count in counts.items():
+        OPEN_REQUESTS.labels(*labels).set(count)
+    _open_labels.update(counts)
 
 
 def render() -> tuple[bytes, str]:

@@ -1,4 +1,4 @@
-"""The Flask application: webhook receiver, intake API, health endpoints.
+"""The Flask application: webhook receiver, intake API, health endpoints, dashboard.
 
 Request handlers only authenticate, validate and store: accepting a webhook means it is
 durably in the inbox (202), and the work happens in the inbox worker. Every malformed
@@ -17,6 +17,7 @@ from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
+from redmine_sla_bridge.entrypoints.web import dashboard as dashboard_page
 from redmine_sla_bridge.entrypoints.web.readiness import CachedCheck, Check
 from redmine_sla_bridge.entrypoints.web.request_body import BodyRejected, json_text, read_body
 from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
@@ -36,9 +37,11 @@ log = logging.getLogger(__name__)
 REDMINE_CHECK_TTL_S = 10.0
 
 
-def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flask:
+def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None, *,
+               dashboard: dashboard_page.Dashboard | None = None) -> Flask:
     """Build the app around a bridge (see `redmine_sla_bridge.bootstrap`). `on_enqueue`
-    is called after an event is stored (serve wakes the inbox drainer with it)."""
+    is called after an event is stored (serve wakes the inbox drainer with it);
+    `dashboard` serves `/dashboard` (without it, 404)."""
     app = Flask("redmine_sla_bridge")
     settings = rt.settings
     max_body = settings.max_body_bytes
@@ -132,6 +135,8 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None) -> Flas
             log.error("Redmine refused the new issue: %s", exc)
             return error(502, "Redmine refused the new issue; the bridge's admin must check it")
         return jsonify(answer.body), answer.status
+
+    dashboard_page.register(app, dashboard)
 
     @app.get("/metrics")
     def prometheus():

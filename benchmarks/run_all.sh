@@ -24,6 +24,7 @@ run() {
 }
 echo "machine: nproc=$(nproc), memory $(free -g | awk '/^Mem:/{print $2}') GiB, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet 2>/dev/null || echo '+changes')"
 run benchmarks/bench_calendar.py
+run benchmarks/bench_pathological.py
 run benchmarks/bench_event_cost.py
 run benchmarks/bench_ingest.py
 run benchmarks/bench_ingest.py --synchronous normal --runs acceptance,hello

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +27,7 @@ from redmine_sla_bridge.domain.intake import (
     parse_labelled_lines,
     rejection_note,
 )
+from tests.hang_guard import finishes
 
 # Text biased towards what the parsers look for: digits, dots, labels, separators.
 pieces = st.sampled_from(
@@ -118,15 +118,15 @@ def test_gate_never_raises(description, subject, email, phone, inn, product, ver
         "*" * 200_000,  # longer than any labelled line: skipped
     ],
 )
-def test_parser_time_is_linear_on_pathological_lines(text: str) -> None:
-    started = time.perf_counter()
-    parse_labelled_lines(text)
-    assert time.perf_counter() - started < 0.5
+def test_parser_never_hangs_on_pathological_lines(text: str) -> None:
+    # A ruler or a run of blanks is no label: nothing is read, the text stays free text.
+    parsed = finishes(parse_labelled_lines, text)
+    assert parsed.values == {}
+    assert parsed.free_text == text.strip()
 
 
-@pytest.mark.parametrize("text", ["f" * 50_000, "пизд" * 20_000, "fuck " * 20_000,
-                                  "а" * 100_000])
-def test_rudeness_time_is_linear_on_long_words(text: str) -> None:
-    started = time.perf_counter()
-    find_rude_words(text)
-    assert time.perf_counter() - started < 0.5
+@pytest.mark.parametrize("text, words", [("f" * 50_000, 0), ("пизд" * 20_000, 1),
+                                         ("fuck " * 20_000, 1), ("а" * 100_000, 0)])
+def test_rudeness_never_hangs_on_long_words(text: str, words: int) -> None:
+    # A run of one word is found once (or not at all for innocent letters).
+    assert len(finishes(find_rude_words, text)) == words

@@ -195,11 +195,9 @@ def test_a_restart_after_kill9_takes_the_dead_workers_events_back_at_once(
           f"{held_claimed_in:.1f} s, all drained in {drained_in:.1f} s (the lease is 120 s); "
           f"{len(released)} released")
     assert final == {"pending": 0, "done": EVENTS, "dead": 0}, final
+    # Released by the restarted workers (not lapsed after the 120 s lease): the store says
+    # so in each event's last_error; the times printed above are figures, not a bound.
     assert {r["id"] for r in held} <= {r["id"] for r in released}
-    assert held_claimed_in < 10, held_claimed_in
-    # Typically 3-7 s; the bound leaves room for the shared Redmine, which can stall for
-    # tens of seconds under other test runs, and is still far below the 120 s lease.
-    assert drained_in < 30, drained_in
     for issue_id in issues:  # nothing repeated: one acknowledgement each
         written = notes(gateway, issue_id)
         assert len(written) == 1 and f"#{issue_id}" in written[0], (issue_id, written)

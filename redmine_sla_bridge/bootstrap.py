@@ -34,7 +34,7 @@ from redmine_sla_bridge.domain.processing import (
     ProcessingRules,
     TimeAccounting,
 )
-from redmine_sla_bridge.domain.processing.rules import CloseReminder
+from redmine_sla_bridge.domain.processing.rules import CloseReminder, NeedsDecision
 from redmine_sla_bridge.domain.request_decision import Rules
 from redmine_sla_bridge.service.bridge import Bridge, Clock, utcnow
 from redmine_sla_bridge.service.mail_intake import MailSettings
@@ -131,6 +131,10 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         replies=lifecycle.reply_rules(),
         time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
                          if accounting is not None else None),
+        one_request_at_a_time=lifecycle.one_request_at_a_time,
+        needs_decision=(NeedsDecision(lead.assign_to, frozenset(lead.deciders), frozenset(lead.tiers))
+                        if (lead := lifecycle.needs_decision) is not None else None),
+        extension_reasons=tuple(lifecycle.extension.reasons) if lifecycle.extension else (),
         entitlements=config.entitlements.to_domain(),
         people_may_change=frozenset(lifecycle.people_may_change),
         field_names={spec.key: spec.name for spec in specs_for_config(config)},

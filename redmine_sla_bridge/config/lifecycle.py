@@ -209,6 +209,11 @@ class LifecycleConfig(StrictModel):
         "clock starts when every earlier one is done.")
     needs_decision: NeedsDecisionConfig | None = None
     extension: ExtensionConfig | None = None
+    flag_questions_from: int | None = Field(
+        default=None, ge=2,
+        description="BA-3 / ID-8 one problem (question) per request: a request whose "
+        "description asks at least this many questions gets a private note for the "
+        "engineer at acceptance, never a refusal. Default: no flag.")
 
     def auto_close_rules(self) -> tuple[rules.AutoClose, ...]:
         return tuple(r.to_domain() for r in self.auto_close)

@@ -60,6 +60,7 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "decision.not_allowed": frozenset({"value", "who", "deciders", "needed"}),
     "decision.refused.subject": frozenset({"number"}),
     "decision.refused.note": frozenset({"number"}),
+    "several.questions": frozenset({"count"}),
     "extension.subject": frozenset({"number"}),
     "extension.note": frozenset({"number", "reason", "due"}),
 }

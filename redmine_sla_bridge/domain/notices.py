@@ -88,6 +88,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "decision.refused.subject": "Обращение $number не может быть принято",
         "decision.refused.note": "По решению руководителя поддержки обращение $number не "
         "может быть обслужено в рамках регламента технической поддержки.",
+        "several.questions": "BA-3/ID-8: в обращении $count вопроса(ов). Одно обращение — "
+        "одна проблема: если это разные проблемы, предложите заказчику оформить остальные "
+        "отдельными обращениями (обращение не отклонено).",
         "extension.subject": "Новый срок решения обращения $number",
         "extension.note": "Решить обращение $number в установленный срок не удаётся. "
         "Причина: $reason. Ожидаемый срок решения: до $due.",
@@ -155,6 +158,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "decision.refused.subject": "Request $number cannot be accepted",
         "decision.refused.note": "By the decision of the head of support, request $number "
         "cannot be served under the support regulation.",
+        "several.questions": "BA-3/ID-8: the request asks $count questions. One problem per "
+        "request: if they are different problems, ask the customer to file the others as "
+        "requests of their own (the request is not refused).",
         "extension.subject": "New resolution term of request $number",
         "extension.note": "Request $number cannot be solved within its term. Reason: "
         "$reason. Expected resolution: by $due.",

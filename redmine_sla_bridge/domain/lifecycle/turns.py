@@ -5,6 +5,8 @@
   becomes the contact's active one.
 - ID-1 "на усмотрение руководителя" / AR-7 off-topic: the head of support decides
   (serve or refuse) in a list field of the issue; nothing is refused automatically.
+- BA-3 / ID-8 "one problem (question) per request": a request asking several questions
+  is flagged to the engineer, never refused.
 - BA-7 / BA-10: the engineer records why the term cannot be met and the new term; the
   clock then runs to the agreed term.
 
@@ -15,6 +17,7 @@ contact's other open issues), so it rebuilds from Redmine like the rest of the S
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -137,3 +140,16 @@ def _bridge_change_from(history: IssueHistory, name: str, old: str) -> dt.dateti
                 and change.new != old:
             found = change
     return found.at if found else None
+
+
+# -- BA-3 / ID-8: one problem per request ----------------------------------------------
+
+_QUESTION = re.compile(r"[^?？!.\n]*[^\W\d_][^?？!.\n]*[?？]+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def questions(text: str | None) -> int:
+    """The question sentences of a request: a sentence of at least three words ending in
+    a question mark. Only a hint for the engineer (BA-3 splits requests by problem, which
+    no count of question marks can tell), so a polite one-word "Подскажете?" is left out."""
+    return sum(1 for m in _QUESTION.finditer(text or "") if len(_WORD.findall(m.group())) >= 3)

@@ -227,9 +227,22 @@ def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         status=rules.reopened_status if reopen else None,
         due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
         priority=redmine_priority if redmine_priority in snap.priority_order else None,
-        notes=(Note(note), *_flags(decision, rules)),
+        notes=_merge_private((Note(note), *_flags(decision, rules),
+                              *_several_questions(snap, rules))),
         mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
     )
+
+
+def _several_questions(snap: IssueSnapshot, rules: ProcessingRules) -> tuple[Note, ...]:
+    """BA-3 / ID-8: one problem per request. Whether two questions are two problems is
+    the engineer's call, so a private hint, never a refusal."""
+    least = rules.flag_questions_from
+    if least is None:
+        return ()
+    count = turns.questions(snap.request.description)
+    if count < least:
+        return ()
+    return (Note(rules.texts.get("several.questions", count=count), private=True),)
 
 
 def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issue_id: int) -> str:

@@ -81,6 +81,7 @@ class ProcessingRules:
     one_request_at_a_time: bool = False  # ID-8: a contact's later requests are queued
     needs_decision: NeedsDecision | None = None
     extension_reasons: tuple[str, ...] = ()  # BA-10; empty: no agreed extensions (BA-7)
+    flag_questions_from: int | None = None  # BA-3/ID-8: flag a request asking this many
     entitlements: Entitlements = field(default_factory=Entitlements)
     # Intake fields people may change after intake (the change recomputes); every other
     # intake field, like every SLA field, is put back when someone else changes it.

@@ -17,9 +17,18 @@ from redmine_sla_bridge.domain.lifecycle.turns import (
     ContactRequest,
     ahead_in_queue,
     next_in_queue,
+    questions,
 )
 from redmine_sla_bridge.domain.processing import ContactRequestsLookup, plan, plan_time_step
-from tests.unit.processing.builders import Journal, at, document, listed, rules_of, snapshot
+from tests.unit.processing.builders import (
+    Journal,
+    at,
+    document,
+    listed,
+    request,
+    rules_of,
+    snapshot,
+)
 
 DONE = frozenset({"Resolved", "Closed"})
 EMAIL = "ivan@customer.example"
@@ -274,3 +283,34 @@ def test_ba7_a_reason_not_in_the_list_or_an_unreadable_term_changes_nothing(exte
                    {**EXTENDED, "extended_due": "20 March"}):
         update = plan(snapshot(extended_journal(), values=values), extension_rules, at(4, 12, 1))
         assert update.mails == () and "sla_state" not in update.fields
+
+
+# -- BA-3 / ID-8: one problem per request --------------------------------------------------
+
+@pytest.mark.parametrize(("text", "count"), [
+    ("Подскажете?", 0),  # a polite word, not a question about a problem
+    ("Не работает VPN. Что с этим делать?", 1),
+    ("Как настроить VPN? Где взять ключ для лицензии?", 2),
+    ("Версия 7.2? build 456?", 0),
+    ("Why does it fail??? And how do I reset the password?", 2),
+])
+def test_questions_are_sentences_of_three_words_or_more_ending_in_a_question_mark(text, count):
+    assert questions(text) == count
+
+
+def test_ba3_a_request_asking_several_questions_is_flagged_never_refused(tmp_path):
+    rules = rules_of(tmp_path, document(lifecycle={"flag_questions_from": 2}))
+    req = request(at(2, 10), description="Как настроить VPN? Где взять ключ для лицензии?")
+    update = plan(snapshot(Journal(at(2, 10)), req=req), rules, at(2, 10, 1))
+    assert update.action == "accepted"
+    public, private = update.notes
+    assert not public.private and private.private and "2 questions" in private.text
+    one = request(at(2, 10), description="Не работает VPN. Что с этим делать?")
+    assert len(plan(snapshot(Journal(at(2, 10)), req=one), rules, at(2, 10, 1)).notes) == 1
+
+
+def test_a_lead_decision_for_an_unknown_tier_is_a_config_error(tmp_path):
+    from redmine_sla_bridge.bootstrap import BootstrapError
+
+    with pytest.raises(BootstrapError, match="needs_decision.tiers: unknown tier 'nobody'"):
+        rules_of(tmp_path, document(lifecycle={"needs_decision": {"tiers": ["nobody"]}}))

@@ -28,7 +28,8 @@ def test_an_agreed_extension_is_told_once_and_replaces_the_term(
     issue = file_request(rt, gateway, project, support_tracker, f"{unique('e')}@customer.example")
     move_history(local_redmine, gateway, issue["id"], at(3, 10), [])
     assert process_issue(rt, issue["id"], now=at(3, 10, 1)).action == "accepted"
-    assert fields_of(gateway, issue["id"])["Resolution due"] == "2026-03-05 18:00"  # 2 working days end at a close
+    # 2 working days end at a close (18:00).
+    assert fields_of(gateway, issue["id"])["Resolution due"] == "2026-03-05 18:00"
 
     fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
     people["engineer"].gateway.update_issue(

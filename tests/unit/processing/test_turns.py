@@ -312,5 +312,5 @@ def test_ba3_a_request_asking_several_questions_is_flagged_never_refused(tmp_pat
 def test_a_lead_decision_for_an_unknown_tier_is_a_config_error(tmp_path):
     from redmine_sla_bridge.bootstrap import BootstrapError
 
-    with pytest.raises(BootstrapError, match="needs_decision.tiers: unknown tier 'nobody'"):
+    with pytest.raises(BootstrapError, match=r"needs_decision\.tiers: unknown tier 'nobody'"):
         rules_of(tmp_path, document(lifecycle={"needs_decision": {"tiers": ["nobody"]}}))

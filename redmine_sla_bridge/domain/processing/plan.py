@@ -538,6 +538,46 @@ def _held_at_intake(snap: IssueSnapshot, decision: RequestDecision,
                     texts.get("queued.subject", number=texts.number(snap.issue_id)), public))
 
 
+def explain_lifecycle(decision: RequestDecision, rules: ProcessingRules,
+                      open_requests: int = 0) -> dict[str, object]:
+    """What `simulate` says the lifecycle does with an accepted request: acknowledged
+    with its deadlines, queued (ID-8) or waiting for the lead (ID-1), the same choice
+    `_held_at_intake` makes; and how an engineer may ask the lead or extend the term."""
+    out: dict[str, object] = {}
+    lead = rules.needs_decision
+    if not decision.accepted:
+        out["outcome"] = "rejected"
+    elif lead is not None and decision.policy.tier in lead.tiers:
+        out["outcome"] = str(SlaState.NEEDS_DECISION)
+        out["why"] = (f"ID-1: tier {decision.policy.tier!r} is served at the lead's discretion "
+                      f"(lifecycle.needs_decision.tiers); never refused automatically")
+        out["assigned_to"] = lead.assign_to
+        out["decided_by"] = sorted(lead.deciders) or "whoever Redmine lets edit the field"
+        out["how"] = (f"the lead sets {rules.field_names.get('lead_decision', 'lead_decision')!r} "
+                      f"to {turns.SERVE!r} (acknowledged, clock from the decision) or "
+                      f"{turns.REFUSE!r} (refusal notice); one customer notice either way")
+        out["deadlines"] = "none until served; those shown are for a start now"
+    elif rules.one_request_at_a_time and open_requests > 0:
+        out["outcome"] = str(SlaState.QUEUED)
+        out["position"] = open_requests + 1
+        out["why"] = (f"ID-8: the contact has {open_requests} earlier open request(s) in work "
+                      f"(lifecycle.one_request_at_a_time); the customer is told it waits its turn")
+        out["deadlines"] = "none until the earlier requests are done; those shown are for a start now"
+    else:
+        out["outcome"] = "accepted"
+    if lead is not None and decision.accepted:
+        out["ask_lead"] = (f"an engineer may set {rules.field_names.get('lead_decision')!r} to "
+                           f"{turns.NEEDED!r} (AR-7 off-topic): state {SlaState.NEEDS_DECISION}")
+    if rules.extension_reasons and decision.accepted:
+        out["extension"] = {
+            "how": (f"the engineer sets {rules.field_names.get('extension_reason')!r} and "
+                    f"{rules.field_names.get('extended_due')!r} (YYYY-MM-DD HH:MM); the customer "
+                    f"is told both, the resolution target becomes the agreed term (state "
+                    f"{SlaState.EXTENDED}, breached only when it is missed)"),
+            "reasons": list(rules.extension_reasons)}
+    return out
+
+
 def _held_values(decision: RequestDecision, state: SlaState) -> dict[str, str | None]:
     """The SLA fields of a request whose clock has not started: no deadline yet."""
     return {"tier": decision.policy.tier,

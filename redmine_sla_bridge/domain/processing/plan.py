@@ -628,7 +628,9 @@ def _clock_started(snap: IssueSnapshot, rules: ProcessingRules) -> IntakeRequest
 def _held(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
           now: dt.datetime) -> IssueUpdate | None:
     state = snap.values.get("sla_state")
-    if state == SlaState.QUEUED and not snap.closed:
+    if state == SlaState.QUEUED:
+        if snap.closed:  # closed before its turn (a duplicate): no clock ever ran
+            return IssueUpdate(snap.issue_id, "unchanged", "closed while queued", decision)
         return _queued(snap, decision, rules, now)
     if rules.needs_decision is None:
         return None

@@ -314,3 +314,9 @@ def test_a_lead_decision_for_an_unknown_tier_is_a_config_error(tmp_path):
 
     with pytest.raises(BootstrapError, match=r"needs_decision\.tiers: unknown tier 'nobody'"):
         rules_of(tmp_path, document(lifecycle={"needs_decision": {"tiers": ["nobody"]}}))
+
+
+def test_a_request_closed_while_queued_keeps_no_clock(queue_rules):
+    journal = queued_journal().move(at(3, 9), "Closed")
+    update = plan(snapshot(journal, values=QUEUED, closed=True), queue_rules, at(20, 12))
+    assert update.action == "unchanged" and not update.writes_issue and update.needs is None

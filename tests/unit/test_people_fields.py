@@ -9,7 +9,6 @@ from redmine_sla_bridge.config.model import FieldNames
 from redmine_sla_bridge.domain.lifecycle.clock import SlaState
 
 
-
 def _specs(**kwargs):
     from redmine_sla_bridge.config.model import DEFAULT_FIELD_NAMES
 

@@ -32,7 +32,9 @@ def turns_fields(redmine, provisioned, tmp_path_factory) -> None:
     document["redmine"]["api_key"] = redmine.api_key
     document["redmine"]["admin"] = {"login": redmine.admin_login, "password": redmine.admin_password}
     document["fields"] = dict(DEFAULT_FIELD_NAMES["en"])
-    document["provision"] = {"instance": PROVISIONED_INSTANCE}
+    # Only the fields: the session's provision already set permissions and queries.
+    document["provision"] = {"instance": PROVISIONED_INSTANCE, "permissions": False,
+                             "queries": False}
     document["lifecycle"] = {"needs_decision": {"tiers": ["standard"]},
                              "extension": {"reasons": REASONS}}
     path = write_config(tmp_path_factory.mktemp("turns") / "bridge.yaml", document)

@@ -36,7 +36,7 @@ from redmine_sla_bridge.domain.processing import (
     ProcessingRules,
     TimeAccounting,
 )
-from redmine_sla_bridge.domain.processing.rules import CloseReminder
+from redmine_sla_bridge.domain.processing.rules import CloseReminder, NeedsDecision
 from redmine_sla_bridge.domain.request_decision import Rules
 from redmine_sla_bridge.service.bridge import Bridge, Clock, utcnow
 from redmine_sla_bridge.service.mail_intake import MailSettings
@@ -116,6 +116,12 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         raise BootstrapError(f"lifecycle.escalation.at_once_for: unknown SLA priority "
                              f"{', '.join(map(repr, unknown))} (levels: "
                              f"{', '.join(config.policy.priority.levels)})")
+    lead = lifecycle.needs_decision
+    unknown_tiers = sorted(set(lead.tiers) - set(config.policy.tier_names())) if lead else []
+    if unknown_tiers:
+        raise BootstrapError(f"lifecycle.needs_decision.tiers: unknown tier "
+                             f"{', '.join(map(repr, unknown_tiers))} (tiers: "
+                             f"{', '.join(config.policy.tier_names())})")
     return ProcessingRules(
         decision=decision_rules(config, customers),
         clock=ClockRules(pause_statuses=frozenset(statuses.paused),
@@ -133,6 +139,11 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         replies=lifecycle.reply_rules(),
         time_accounting=(TimeAccounting(accounting.minimum_minutes, accounting.activity)
                          if accounting is not None else None),
+        one_request_at_a_time=lifecycle.one_request_at_a_time,
+        needs_decision=(NeedsDecision(lead.assign_to, frozenset(lead.deciders), frozenset(lead.tiers))
+                        if lead is not None else None),
+        extension_reasons=tuple(lifecycle.extension.reasons) if lifecycle.extension else (),
+        flag_questions_from=lifecycle.flag_questions_from,
         entitlements=config.entitlements.to_domain(),
         people_may_change=frozenset(lifecycle.people_may_change),
         field_names={spec.key: spec.name for spec in specs_for_config(config)},

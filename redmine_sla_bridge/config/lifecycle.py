@@ -28,6 +28,13 @@ lifecycle:
   time_accounting:                   # BA-9
     minimum_minutes: 30
     activity: Support
+  one_request_at_a_time: true        # ID-8: a contact's later requests wait their turn
+  needs_decision:                    # ID-1, AR-7: the head of support decides
+    assign_to: Head of support
+    deciders: [Dmitry Khomutov]
+    tiers: [none]
+  extension:                         # BA-7 / BA-10: an agreed new resolution term
+    reasons: [Not reproducible, Too little information]
 ```
 """
 
@@ -142,6 +149,36 @@ class TimeAccountingConfig(StrictModel):
     activity: Text = Field(description="Redmine time entry activity name, e.g. Support.")
 
 
+class NeedsDecisionConfig(StrictModel):
+    """ID-1 "на усмотрение руководителя", AR-7 off-topic: never refused automatically.
+    The request gets SLA state "needs decision", is assigned to the lead with a private
+    note, and the lead sets the lead-decision field to serve or refuse; the bridge then
+    tells the customer once (the acknowledgement with its terms, or the refusal)."""
+
+    assign_to: Text | None = Field(
+        default=None, description="The lead (user or group name, as Redmine shows it) the "
+        "request is assigned to while it waits. Default: not reassigned.")
+    deciders: list[Text] = Field(
+        default_factory=list,
+        description="Users (names as Redmine shows them) whose serve/refuse the bridge "
+        "applies; anyone else's is put back with a private note. Default: whoever Redmine "
+        "lets edit the field (restrict it in Administration > Workflow > Fields permissions).")
+    tiers: list[Text] = Field(
+        default_factory=list,
+        description="Tiers the lead decides at intake (ID-1: no subscription). An "
+        "engineer may ask for a decision on any accepted request by setting the field to "
+        "needed (AR-7 off-topic).")
+
+
+class ExtensionConfig(StrictModel):
+    """BA-7 / BA-10: the engineer records why the term cannot be met (the reason field,
+    one of `reasons`) and the expected new term (YYYY-MM-DD HH:MM); the customer is told
+    both once, and the resolution target becomes the agreed term (SLA state extended,
+    breached only when that is missed)."""
+
+    reasons: list[Text] = Field(min_length=1, description="The list field's values.")
+
+
 InputField = Literal["contact_name", "contact_email", "contact_phone", "contact_position",
                      "organization", "inn", "product", "product_version", "request_type",
                      "impact", "contract_number"]
@@ -165,6 +202,18 @@ class LifecycleConfig(StrictModel):
     auto_close: list[AutoCloseRule] = Field(default_factory=list)
     customer_reply: list[CustomerReplyRule] = Field(default_factory=list)
     time_accounting: TimeAccountingConfig | None = None
+    one_request_at_a_time: bool = Field(
+        default=False,
+        description="ID-8: a contact's (by email) further open request is queued (SLA state "
+        "queued, position in a private note, the customer told it waits its turn) and its "
+        "clock starts when every earlier one is done.")
+    needs_decision: NeedsDecisionConfig | None = None
+    extension: ExtensionConfig | None = None
+    flag_questions_from: int | None = Field(
+        default=None, ge=2,
+        description="BA-3 / ID-8 one problem (question) per request: a request whose "
+        "description asks at least this many questions gets a private note for the "
+        "engineer at acceptance, never a refusal. Default: no flag.")
 
     def auto_close_rules(self) -> tuple[rules.AutoClose, ...]:
         return tuple(r.to_domain() for r in self.auto_close)

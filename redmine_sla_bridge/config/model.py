@@ -96,6 +96,9 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "intake_key": "Intake key",
         "impact": "Impact",
         "request_type": "Request type",
+        "lead_decision": "Lead decision",
+        "extension_reason": "Delay reason",
+        "extended_due": "Agreed resolution due",
     },
     "ru": {
         "tier": "Уровень поддержки",
@@ -117,6 +120,9 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "intake_key": "Ключ обращения",
         "impact": "Влияние",
         "request_type": "Тип обращения",
+        "lead_decision": "Решение руководителя",
+        "extension_reason": "Причина задержки",
+        "extended_due": "Согласованный срок решения",
     },
 }
 """The names `provision` gives the fields when `fields` leaves them out, by `language`."""
@@ -156,6 +162,9 @@ class FieldNames(StrictModel):
     intake_key: Text | None = _field_name("intake_key")
     impact: Text | None = _field_name("impact")
     request_type: Text | None = _field_name("request_type")
+    lead_decision: Text | None = _field_name("lead_decision")
+    extension_reason: Text | None = _field_name("extension_reason")
+    extended_due: Text | None = _field_name("extended_due")
 
     @field_validator("*")
     @classmethod

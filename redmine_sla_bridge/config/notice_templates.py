@@ -51,6 +51,18 @@ PLACEHOLDERS: Mapping[str, frozenset[str]] = {
     "escalation.breached": frozenset({"targets", "share"}),
     "escalation.target.first_response": frozenset({"due"}),
     "escalation.target.resolution": frozenset({"due"}),
+    "queued.subject": frozenset({"number"}),
+    "queued.note": frozenset({"number", "ahead"}),
+    "queued.position": frozenset({"position", "ahead"}),
+    "decision.note": frozenset({"why", "field", "serve", "refuse"}),
+    "decision.why.tier": frozenset({"tier"}),
+    "decision.why.asked": frozenset({"who"}),
+    "decision.not_allowed": frozenset({"value", "who", "deciders", "needed"}),
+    "decision.refused.subject": frozenset({"number"}),
+    "decision.refused.note": frozenset({"number"}),
+    "several.questions": frozenset({"count"}),
+    "extension.subject": frozenset({"number"}),
+    "extension.note": frozenset({"number", "reason", "due"}),
 }
 """Per notice key: the names `NoticeTexts.get` is called with."""
 

@@ -70,6 +70,30 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "escalation.breached": "SLA нарушен: $targets.",
         "escalation.target.first_response": "первый ответ до $due",
         "escalation.target.resolution": "решение до $due",
+        "queued.subject": "Обращение $number зарегистрировано и ожидает очереди",
+        "queued.note": "Ваше обращение зарегистрировано под номером $number. Обращения "
+        "одного пользователя решаются последовательно, по одному: сейчас в работе ваше "
+        "обращение $ahead. Работа над этим обращением начнётся, когда предыдущие будут "
+        "решены; тогда мы сообщим его сроки.",
+        "queued.position": "ID-8: место в очереди контакта — $position (впереди: $ahead). "
+        "Срок SLA начнёт отсчитываться, когда предыдущие обращения будут решены.",
+        "decision.note": "Требуется решение руководителя поддержки: $why. Выберите в поле "
+        "«$field» значение «$serve» (обслужить) или «$refuse» (отказать); заказчик получит "
+        "одно уведомление о решении.",
+        "decision.why.tier": "уровень поддержки «$tier» обслуживается на усмотрение "
+        "руководителя",
+        "decision.why.asked": "$who запросил(а) решение (например, вопрос не по теме)",
+        "decision.not_allowed": "Решение «$value» выставил(а) $who, но решение принимает "
+        "руководитель поддержки ($deciders): поле возвращено в «$needed».",
+        "decision.refused.subject": "Обращение $number не может быть принято",
+        "decision.refused.note": "По решению руководителя поддержки обращение $number не "
+        "может быть обслужено в рамках регламента технической поддержки.",
+        "several.questions": "BA-3/ID-8: в обращении $count вопроса(ов). Одно обращение — "
+        "одна проблема: если это разные проблемы, предложите заказчику оформить остальные "
+        "отдельными обращениями (обращение не отклонено).",
+        "extension.subject": "Новый срок решения обращения $number",
+        "extension.note": "Решить обращение $number в установленный срок не удаётся. "
+        "Причина: $reason. Ожидаемый срок решения: до $due.",
     },
     "en": {
         "registration_number": "#$issue_id",
@@ -119,6 +143,27 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "escalation.breached": "SLA breached: $targets.",
         "escalation.target.first_response": "first response by $due",
         "escalation.target.resolution": "resolution by $due",
+        "queued.subject": "Request $number registered and waiting its turn",
+        "queued.note": "Your request is registered as $number. Requests of one user are "
+        "worked one at a time: your request $ahead is being worked now. Work on this one "
+        "starts when the earlier ones are solved; we will tell you its terms then.",
+        "queued.position": "ID-8: position $position in the contact's queue (ahead: $ahead). "
+        "The SLA clock starts when the earlier requests are done.",
+        "decision.note": "Needs the decision of the head of support: $why. Set the field "
+        "\"$field\" to \"$serve\" or \"$refuse\"; the customer gets one notice of the decision.",
+        "decision.why.tier": "tier \"$tier\" is served at the discretion of the head of support",
+        "decision.why.asked": "$who asked for a decision (e.g. an off-topic question)",
+        "decision.not_allowed": "The decision \"$value\" was set by $who, but the head of "
+        "support decides ($deciders): the field is back to \"$needed\".",
+        "decision.refused.subject": "Request $number cannot be accepted",
+        "decision.refused.note": "By the decision of the head of support, request $number "
+        "cannot be served under the support regulation.",
+        "several.questions": "BA-3/ID-8: the request asks $count questions. One problem per "
+        "request: if they are different problems, ask the customer to file the others as "
+        "requests of their own (the request is not refused).",
+        "extension.subject": "New resolution term of request $number",
+        "extension.note": "Request $number cannot be solved within its term. Reason: "
+        "$reason. Expected resolution: by $due.",
     },
 }
 

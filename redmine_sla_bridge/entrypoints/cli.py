@@ -278,26 +278,31 @@ def serve(config_path: str, bind: str, workers: int, dev: bool) -> None:
 @click.option("--earlier-request", "earlier_file", type=click.File("rb"),
               help="ID-6: the contact's previous request document (JSON); its organization "
                    "name and INN fill what this request leaves out, as the pipeline does.")
+@click.option("--open-requests", type=click.IntRange(min=0), default=0, show_default=True,
+              help="ID-8: how many earlier requests of the contact are open and worked "
+                   "(with lifecycle.one_request_at_a_time the request is then queued).")
 def simulate(config_path: str, customers: str | None, request_file, known_contact: bool,
-             earlier_file) -> None:
+             earlier_file, open_requests: int) -> None:
     """Run the whole decision on a request without Redmine; print one JSON object."""
     import datetime as dt
 
-    from redmine_sla_bridge.bootstrap import BootstrapError, decision_rules
+    from redmine_sla_bridge.bootstrap import BootstrapError, processing_rules
     from redmine_sla_bridge.config.loader import redact
     from redmine_sla_bridge.domain.intake.request import (
         IntakeRequest,
         IntakeRequestError,
         Organization,
     )
+    from redmine_sla_bridge.domain.processing.plan import explain_lifecycle
     from redmine_sla_bridge.domain.request_decision import decide_with_earlier_requests
 
     config = _load(config_path, require_secrets=False)  # decides offline: no secret is used
     try:
-        rules = decision_rules(config, Path(customers) if customers else None)
+        processing = processing_rules(config, Path(customers) if customers else None)
     except BootstrapError as exc:
         click.echo(redact(config, f"error: {exc}"), err=True)
         sys.exit(2)
+    rules = processing.decision
     documents = [("request", request_file)] + ([("earlier request", earlier_file)]
                                                if earlier_file is not None else [])
     parsed: list[IntakeRequest] = []
@@ -330,6 +335,8 @@ def simulate(config_path: str, customers: str | None, request_file, known_contac
         "reused": dict(repeat.reused),
         "note": repeat.note,
     }
+    out["lifecycle"] = {"open_requests": open_requests,
+                        **explain_lifecycle(repeat.decision, processing, open_requests)}
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 

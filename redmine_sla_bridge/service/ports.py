@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from redmine_sla_bridge.domain.intake.request import Organization
+from redmine_sla_bridge.domain.lifecycle.turns import ContactRequest
 from redmine_sla_bridge.domain.processing import IssueSnapshot, IssueUpdate, ListedIssue, LoggedTime
 from redmine_sla_bridge.domain.processing.update import NewIssue
 
@@ -25,6 +26,8 @@ class IssueRepository(Protocol):
     def earlier_requests(self, issue_id: int, email: str) -> tuple[Organization, ...]: ...
 
     def time_entries(self, issue_id: int) -> tuple[LoggedTime, ...]: ...
+
+    def contact_requests(self, issue_id: int, email: str) -> tuple[ContactRequest, ...]: ...
 
     def open_issues(self) -> Iterator[ListedIssue | None]: ...
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from redmine_sla_bridge.domain.ports import NotManageable
 from redmine_sla_bridge.domain.processing import (
     ContactLookup,
+    ContactRequestsLookup,
     IssueSnapshot,
     IssueUpdate,
     TimeEntriesLookup,
@@ -29,7 +30,7 @@ from redmine_sla_bridge.service.execute import execute
 
 __all__ = ["NotManageable", "Outcome", "plan_issue", "process_issue", "remembered"]
 
-MAX_LOOKUPS = 2  # one per kind of lookup there is
+MAX_LOOKUPS = 3  # one per kind of lookup there is
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,10 @@ def process_issue(bridge: Bridge, issue_id: int, now: dt.datetime | None = None)
         return Outcome(issue_id, "skipped", "not in the configured projects and trackers")
     update = plan_issue(bridge, snapshot, now)
     execute(bridge, update, now)
+    for woken in update.wake:
+        # ID-8: this request is done, so the contact's next queued one starts now. A
+        # failure here retries this event, whose plan wakes the same request again.
+        process_issue(bridge, woken, now)
     return Outcome(update.issue_id, update.action, update.detail, update.decision)
 
 
@@ -74,6 +79,9 @@ def _with_fact(bridge: Bridge, snapshot: IssueSnapshot, needs: Lookup) -> IssueS
     if isinstance(needs, ContactLookup):
         earlier = bridge.redmine.earlier_requests(snapshot.issue_id, needs.email)
         return dataclasses.replace(snapshot, earlier_requests=earlier)
+    if isinstance(needs, ContactRequestsLookup):
+        return dataclasses.replace(
+            snapshot, contact_requests=bridge.redmine.contact_requests(snapshot.issue_id, needs.email))
     if isinstance(needs, TimeEntriesLookup):
         return dataclasses.replace(snapshot, time_entries=bridge.redmine.time_entries(snapshot.issue_id))
     raise TypeError(f"unknown lookup {needs!r}")

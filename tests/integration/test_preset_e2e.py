@@ -276,7 +276,9 @@ def test_ideco(open_desk):
         "subscription": desk.file(**ideco, inn="6671470358"),
         # ID-6: organization data only on the first request - the same contact again.
         "known": desk.file(contact_email=email, product="Ideco ICS", product_version="20.3"),
-        "demo": desk.file(**{**ideco, "organization": "ООО Новый Пользователь"}, inn="6673583519"),
+        # Another person (ID-8 queues a user's second open request): his own email.
+        "demo": desk.file(**{**ideco, "organization": "ООО Новый Пользователь",
+                             "contact_email": "new-" + email}, inn="6673583519"),
         "second_demo": desk.file(**{**ideco, "organization": "ООО Повторный Демо"},
                                  inn="7714036196"),
         "not_current": desk.file(**{**ideco, "product_version": "19.5"}, inn="6671470358"),
@@ -291,7 +293,6 @@ def test_ideco(open_desk):
     # ID-1 categories, ID-5 first response (4 working hours / 24 working hours).
     expected = {
         "subscription": ("subscription", "active", "P1", "High", "2026-12-01 14:00"),
-        "known": ("subscription", "active", "P1", "High", "2026-12-01 14:00"),
         "demo": ("demo", "none", "P2", "Normal", "2026-12-03 16:00"),
     }
     for name, (tier, license_status, priority, redmine_priority, due) in expected.items():
@@ -300,8 +301,12 @@ def test_ideco(open_desk):
         assert (state["tier"], state["license_status"], state["sla_priority"], state["priority"],
                 state["first_response_due"]) == (tier, license_status, priority,
                                                  redmine_priority, due), name
-        if name == "known":
-            assert state["inn"] == "6671470358"  # taken from the contact's first request
+    # ID-6: the same contact again - organization data from his first request; ID-8: it
+    # waits its turn behind that first request, with no deadline yet.
+    assert outcomes["known"].action == "queued", outcomes["known"].detail
+    known = desk.state(issues["known"])
+    assert (known["tier"], known["inn"], known["first_response_due"]) == (
+        "subscription", "6671470358", None)
     # ID-4 second demo within a year, ID-2 current version only, ID-7 no contact data.
     assert "demo_already_used" in codes(outcomes["second_demo"])
     assert codes(outcomes["not_current"]) == ["unsupported_version"]

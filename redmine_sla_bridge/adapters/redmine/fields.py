@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from redmine_sla_bridge.domain.lifecycle.clock import SlaState
+from redmine_sla_bridge.domain.lifecycle.turns import LEAD_DECISIONS
 from redmine_sla_bridge.domain.policy import LicenseStatus
 
 # Redmine offers a list field's values in the order they were provisioned, and installed
@@ -90,6 +91,11 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "description",
         "intake_key": "Idempotency key of a request taken in through the intake API: a "
         "retried request finds its issue by it",
+        "lead_decision": "ID-1/AR-7: needed (anyone may ask), serve or refuse (the head of "
+        "support decides)",
+        "extension_reason": "BA-10: why the resolution term cannot be met (set by the engineer)",
+        "extended_due": "BA-7: the new resolution term agreed, YYYY-MM-DD HH:MM (set by the "
+        "engineer)",
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
@@ -108,6 +114,11 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
         "intake_key": "Ключ идемпотентности обращения, принятого через API: повторная "
         "отправка находит по нему уже созданную задачу",
+        "lead_decision": "ID-1/AR-7: needed — нужно решение (может выставить любой), "
+        "serve — обслужить, refuse — отказать (решает руководитель поддержки)",
+        "extension_reason": "BA-10: почему срок решения не может быть выдержан (заполняет инженер)",
+        "extended_due": "BA-7: новый согласованный срок решения, ГГГГ-ММ-ДД ЧЧ:ММ "
+        "(заполняет инженер)",
     },
 }
 
@@ -117,11 +128,14 @@ _INTAKE_TEXT = (
 )
 REQUESTER_KEYS = frozenset((*_INTAKE_TEXT, "impact", "request_type"))
 """The request's data: the requester may type it when filing, support may correct it."""
+PEOPLE_KEYS = frozenset(("lead_decision", "extension_reason", "extended_due"))
+"""Set by support people (the lead, the engineer), read by the bridge (written_by "people")."""
 
 
 def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
                 impacts: Sequence[str] = ("P1", "P2", "P3", "P4"), language: str = "en",
-                instance: str | None = None) -> list[FieldSpec]:
+                instance: str | None = None, lead_decision: bool = False,
+                extension_reasons: Sequence[str] = ()) -> list[FieldSpec]:
     """Every field the bridge needs, named as in the config's `fields` section, described
     in `language`, each with its marker."""
     texts = _DESCRIPTIONS[language]
@@ -129,10 +143,12 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
     def spec(key: str, field_format: str, values: tuple[str, ...] = (), *,
              searchable: bool = False, required: bool = True) -> FieldSpec:
         requester = key in REQUESTER_KEYS
+        people = key in PEOPLE_KEYS
         text = texts["intake" if key in _INTAKE_TEXT else key]
         return FieldSpec(key, getattr(names, key), field_format, values, searchable=searchable,
-                         description=text if requester else text + _SET_BY[language],
-                         required=required, written_by="requester" if requester else "bridge",
+                         description=text if requester or people else text + _SET_BY[language],
+                         required=required,
+                         written_by="requester" if requester else "people" if people else "bridge",
                          marker=marker(key, instance))
 
     lists: dict[str, tuple[str, ...]] = {
@@ -148,15 +164,24 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
               for key in ("first_response_due", "resolution_due", "first_response_at")]
     specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
     specs.append(spec("intake_key", "string", required=False))
+    # Only where the config uses them, so a bridge without these rules needs no new field.
+    if lead_decision:
+        specs.append(spec("lead_decision", "list", LEAD_DECISIONS))
+    if extension_reasons:
+        specs.append(spec("extension_reason", "list", tuple(extension_reasons)))
+        specs.append(spec("extended_due", "string"))
     return specs
 
 
 def specs_for_config(config: Any) -> list[FieldSpec]:
     """The field specs of a loaded BridgeConfig: list values come from its policy."""
     priority = config.policy.priority
+    lifecycle = config.lifecycle
     return field_specs(config.fields, tiers=config.policy.tier_names(),
                        priorities=priority.levels, impacts=priority.impact_names,
-                       language=config.language, instance=config.provision.instance)
+                       language=config.language, instance=config.provision.instance,
+                       lead_decision=lifecycle.needs_decision is not None,
+                       extension_reasons=lifecycle.extension.reasons if lifecycle.extension else ())
 
 
 class FieldMap:

@@ -19,6 +19,7 @@ from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.adapters.redmine.history import ANONYMOUS_NAMES, build_history, parse_time
 from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
 from redmine_sla_bridge.domain.intake.request import Organization
+from redmine_sla_bridge.domain.lifecycle.turns import ContactRequest
 from redmine_sla_bridge.domain.ports import NotManageable
 from redmine_sla_bridge.domain.processing.snapshot import (
     IssueSnapshot,
@@ -32,6 +33,9 @@ log = logging.getLogger(__name__)
 
 EARLIER_REQUESTS = 5
 """How many of a contact's earlier issues ID-6 looks at (newest first)."""
+
+CONTACT_QUEUE = 100
+"""ID-8: a contact's open requests read at once (a queue longer than this is not real)."""
 
 
 class RedmineIssues:
@@ -100,6 +104,18 @@ class RedmineIssues:
             values = fields.values_of(issue)
             out.append(Organization(values.get("organization"), values.get("inn")))
         return tuple(out)
+
+    def contact_requests(self, issue_id: int, email: str) -> tuple[ContactRequest, ...]:
+        """ID-8: the contact's other open issues in the scope (one list call)."""
+        fields = self._field_map()
+        if "contact_email" not in fields:
+            return ()
+        found = self.gateway.find_issues(**{
+            f"cf_{fields.id('contact_email')}": email, "status_id": "open", "sort": "id",
+            "limit": CONTACT_QUEUE, **self.catalog.scope_filters()})
+        return tuple(ContactRequest(int(i["id"]), i["status"]["name"],
+                                    fields.values_of(i).get("sla_state"))
+                     for i in found if int(i["id"]) != issue_id and self.catalog.in_scope(i))
 
     def time_entries(self, issue_id: int) -> tuple[LoggedTime, ...]:
         return tuple(LoggedTime(int(e["user"]["id"]), e["spent_on"], float(e["hours"]))

@@ -15,7 +15,9 @@ What the bridge wants:
 - the request's data ("requester"): editable for the bridge and the support roles in every
   status; for every other role (customers, Non member) editable in the tracker's default
   status only, so a requester fills it in the New issue form and cannot change it once
-  support works on the issue.
+  support works on the issue;
+- what support people record ("people": the lead's decision, the engineer's extension):
+  editable for the bridge and the support roles, read-only for everyone else.
 
 Only the bridge's own fields are posted: the rules of every other field stay as they are.
 """
@@ -84,6 +86,8 @@ def wanted(spec: FieldSpec, role_id: int, tracker: Tracker, status_id: int,
         return ""
     if spec.written_by == "bridge":
         return READONLY
+    if spec.written_by == "people":  # the lead's decision, the engineer's extension
+        return "editable" if role_id in roles.support else READONLY
     if role_id in roles.support or status_id == tracker.default_status_id:
         return "editable"
     return READONLY

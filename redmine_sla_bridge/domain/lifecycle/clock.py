@@ -31,6 +31,11 @@ class SlaState(enum.StrEnum):
     BREACHED = "breached"
     PAUSED = "paused"
     MET = "met"
+    # Not a running clock: ID-8 waits for the contact's earlier request; ID-1/AR-7 wait
+    # for the head of support's decision. BA-7: the clock runs to the agreed new term.
+    QUEUED = "queued"
+    NEEDS_DECISION = "needs decision"
+    EXTENDED = "extended"
 
 
 @dataclass(frozen=True)
@@ -94,11 +99,14 @@ def _met_at(kind: TargetKind, history: IssueHistory, rules: ClockRules,
 
 def read_clock(history: IssueHistory, *, start: dt.datetime, targets: Mapping[TargetKind, Target],
                schedules: Mapping[str, Schedule], rules: ClockRules, now: dt.datetime,
-               acknowledged_at: dt.datetime | None = None) -> ClockReading:
+               acknowledged_at: dt.datetime | None = None,
+               extended_due: dt.datetime | None = None) -> ClockReading:
     """Deadlines and state at `now`.
 
     Time spent in a pause status is excluded from every target; while a pause is going
     on, deadlines are shown as if it ended now (they move on as the pause lasts).
+    `extended_due` (BA-7): the resolution term agreed with the customer replaces the
+    regulation's; the state is "extended" while it holds, breached once it is missed.
     """
     closed, paused_since = pause_intervals(history, rules, now)
     pauses = closed + (((paused_since, now),) if paused_since else ())
@@ -114,8 +122,14 @@ def read_clock(history: IssueHistory, *, start: dt.datetime, targets: Mapping[Ta
         used = schedule.between(start, min(met_at or now, now), pauses=pauses)
         share = (used / allowed) if allowed else (1.0 if (met_at or now) >= due else 0.0)
         clocks[kind] = TargetClock(kind, due, met_at, share)
-    return ClockReading(_state(clocks, history, rules, paused_since, now), clocks, closed,
-                        paused_since)
+    extended = extended_due is not None and TargetKind.RESOLUTION in targets
+    if extended:
+        met_at = _met_at(TargetKind.RESOLUTION, history, rules, acknowledged_at)
+        clocks[TargetKind.RESOLUTION] = TargetClock(TargetKind.RESOLUTION, extended_due, met_at, None)
+    state = _state(clocks, history, rules, paused_since, now)
+    if extended and state in (SlaState.ON_TRACK, SlaState.AT_RISK):
+        state = SlaState.EXTENDED
+    return ClockReading(state, clocks, closed, paused_since)
 
 
 def _state(clocks: Mapping[TargetKind, TargetClock], history: IssueHistory, rules: ClockRules,
@@ -135,8 +149,9 @@ def _state(clocks: Mapping[TargetKind, TargetClock], history: IssueHistory, rule
     return SlaState.ON_TRACK
 
 
-STATE_RANK = {SlaState.ON_TRACK: 0, SlaState.AT_RISK: 1, SlaState.BREACHED: 2}
-"""How bad a running clock is; the sweep only ever moves an issue up this scale."""
+STATE_RANK = {SlaState.ON_TRACK: 0, SlaState.AT_RISK: 1, SlaState.EXTENDED: 1, SlaState.BREACHED: 2}
+"""How bad a running clock is; the sweep only ever moves an issue up this scale. An
+agreed extension (BA-7) is as bad as "at risk": only missing the agreed term is worse."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from redmine_sla_bridge.domain.processing.snapshot import (
 )
 from redmine_sla_bridge.domain.processing.update import (
     ContactLookup,
+    ContactRequestsLookup,
     IssueUpdate,
     Mail,
     NewTimeEntry,
@@ -34,7 +35,8 @@ from redmine_sla_bridge.domain.processing.update import (
 )
 
 __all__ = [
-    "ContactLookup", "DevelopmentRule", "EscalationAction", "IssueSnapshot", "IssueUpdate",
+    "ContactLookup", "ContactRequestsLookup", "DevelopmentRule", "EscalationAction",
+    "IssueSnapshot", "IssueUpdate",
     "ListedIssue", "LoggedTime", "Mail", "Member", "NewTimeEntry", "Note", "ProcessingRules",
     "TimeAccounting", "TimeEntriesLookup", "effect_keys", "plan", "plan_auto_close",
     "plan_time_step",

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from redmine_sla_bridge.domain.intake.gate import flags_note, rejection_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest
+from redmine_sla_bridge.domain.lifecycle import turns
 from redmine_sla_bridge.domain.lifecycle.clock import (
     STATE_RANK,
     ClockReading,
@@ -61,6 +62,7 @@ from redmine_sla_bridge.domain.processing.rules import ProcessingRules
 from redmine_sla_bridge.domain.processing.snapshot import IssueSnapshot, ListedIssue
 from redmine_sla_bridge.domain.processing.update import (
     ContactLookup,
+    ContactRequestsLookup,
     IssueUpdate,
     Mail,
     NewTimeEntry,
@@ -209,6 +211,9 @@ def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
 
 def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
             now: dt.datetime, *, reopen: bool) -> IssueUpdate:
+    held = _held_at_intake(snap, decision, rules)
+    if held is not None:
+        return held
     texts, zone = rules.texts, ZoneInfo(rules.timezone)
     reading = _read(snap, decision, rules, now, acknowledged_at=now)
     desired = {**fields_from_request(decision.intake.normalized),
@@ -222,9 +227,22 @@ def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         status=rules.reopened_status if reopen else None,
         due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
         priority=redmine_priority if redmine_priority in snap.priority_order else None,
-        notes=(Note(note), *_flags(decision, rules)),
+        notes=_merge_private((Note(note), *_flags(decision, rules),
+                              *_several_questions(snap, rules))),
         mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
     )
+
+
+def _several_questions(snap: IssueSnapshot, rules: ProcessingRules) -> tuple[Note, ...]:
+    """BA-3 / ID-8: one problem per request. Whether two questions are two problems is
+    the engineer's call, so a private hint, never a refusal."""
+    least = rules.flag_questions_from
+    if least is None:
+        return ()
+    count = turns.questions(snap.request.description)
+    if count < least:
+        return ()
+    return (Note(rules.texts.get("several.questions", count=count), private=True),)
 
 
 def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issue_id: int) -> str:
@@ -275,8 +293,11 @@ def _track(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime,
 
 
 def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> IssueUpdate:
-    decision = decide_request(snap.request, rules.decision, received_at=snap.history.created_at,
-                              known_contact=True)
+    decision = decide_request(_clock_started(snap, rules), rules.decision,
+                              received_at=snap.history.created_at, known_contact=True)
+    held = _held(snap, decision, rules, now)
+    if held is not None:
+        return held
     unacknowledged = _intake_without_acknowledgement(snap, decision, rules)
     if unacknowledged is not None:
         return unacknowledged
@@ -288,8 +309,14 @@ def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime)
         return IssueUpdate(snap.issue_id, "pending", needs=accounting)
     entries, accounted = accounting
     zone = ZoneInfo(rules.timezone)
-    reading = _read(snap, decision, rules, now, acknowledged_at=_acknowledged_at(snap.history))
+    extension = _extension(snap, rules)
+    reading = _read(snap, decision, rules, now, acknowledged_at=_acknowledged_at(snap.history),
+                    extended_due=extension.due if extension else None)
     changes = _changed(snap, sla_values(decision, snap.history, reading, zone))
+    wake = _wake(snap, rules)
+    if isinstance(wake, ContactRequestsLookup):
+        return IssueUpdate(snap.issue_id, "pending", needs=wake)
+    announced = _extension_notice(snap, rules, extension)
     escalated, due_date = EscalationPlan(), None
     new_state = pending = None
     remember = accounted
@@ -310,11 +337,14 @@ def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime)
             escalated = _escalate_on_event(snap, reading, decision, rules, now, pending)
             remember = (*remember, escalation_key(snap.issue_id, pending, snap.values))
     development = _development(snap, rules, now)
-    notes = tuple(n for n in (escalated.note, development[0] if development else None) if n)
-    if not changes and development is None and pending is None:
+    notes = tuple(n for n in (escalated.note, development[0] if development else None,
+                              announced[0] if announced else None) if n)
+    if not changes and development is None and pending is None and announced is None:
         return IssueUpdate(snap.issue_id, "unchanged", str(reading.state), decision,
-                           time_entries=entries, remember=accounted)
+                           time_entries=entries, remember=accounted, wake=wake)
     detail = ", ".join(f"{k}={v}" for k, v in changes.items())
+    if announced is not None:
+        detail = (detail + "; " if detail else "") + "extension announced"
     if pending is not None:
         detail = (detail + "; " if detail else "") + f"deferred {pending} escalation done"
     if development is not None:
@@ -324,7 +354,8 @@ def _track_values(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime)
         snap.issue_id, "updated", detail, decision, fields=changes, due_date=due_date,
         priority=escalated.priority, assign_to=escalated.assign_to, watchers=escalated.watchers,
         notes=notes, new_state=new_state, warnings=escalated.warnings,
-        project_id=snap.project_id, time_entries=entries, remember=remember)
+        project_id=snap.project_id, time_entries=entries, remember=remember,
+        mails=announced[1] if announced else (), wake=wake)
 
 
 def _intake_without_acknowledgement(snap: IssueSnapshot, decision: RequestDecision,
@@ -348,6 +379,8 @@ def _intake_without_acknowledgement(snap: IssueSnapshot, decision: RequestDecisi
 def _worse_state(snap: IssueSnapshot, reading: ClockReading) -> SlaState | None:
     old, new = snap.values.get("sla_state"), reading.state
     ranks = {str(k): v for k, v in STATE_RANK.items()}
+    if new is SlaState.EXTENDED:  # agreed with the customer (BA-7): nothing to escalate
+        return None
     if new not in STATE_RANK or old not in ranks or STATE_RANK[new] <= ranks[old]:
         return None
     return new
@@ -471,6 +504,262 @@ def _account_time(snap: IssueSnapshot, rules: ProcessingRules
         if missing > 0:
             entries.append(NewTimeEntry(user_id, day, missing, accounting.activity, comment))
     return tuple(entries), tuple(_time_key(snap, n) for n in new)
+
+
+# -- requests whose clock waits: ID-8 queue, ID-1/AR-7 lead's decision; BA-7 extension --
+
+def _held_at_intake(snap: IssueSnapshot, decision: RequestDecision,
+                    rules: ProcessingRules) -> IssueUpdate | None:
+    """An accepted request that does not start its clock yet: the head of support
+    decides it (ID-1), or the contact has an earlier request in work (ID-8)."""
+    lead = rules.needs_decision
+    if lead is not None and decision.policy.tier in lead.tiers:
+        why = rules.texts.get("decision.why.tier", tier=decision.policy.tier or "")
+        return _ask_lead(snap, decision, rules, why,
+                         fields={**fields_from_request(decision.intake.normalized),
+                                 **_held_values(decision, SlaState.NEEDS_DECISION),
+                                 "lead_decision": turns.NEEDED})
+    ahead = _ahead(snap, rules, decision.intake.normalized.contact.email)
+    if isinstance(ahead, ContactRequestsLookup):
+        return IssueUpdate(snap.issue_id, "pending", needs=ahead)
+    if not ahead:
+        return None
+    texts = rules.texts
+    listed = ", ".join(texts.number(i) for i in ahead)
+    public = texts.get("queued.note", number=texts.number(snap.issue_id), ahead=listed)
+    private = texts.get("queued.position", position=len(ahead) + 1, ahead=listed)
+    desired = {**fields_from_request(decision.intake.normalized),
+               **_held_values(decision, SlaState.QUEUED)}
+    return IssueUpdate(
+        snap.issue_id, "queued", f"position {len(ahead) + 1} after {listed}", decision,
+        fields=_changed(snap, desired), notes=(Note(public), Note(private, private=True),
+                                               *_flags(decision, rules)),
+        mails=_mail("queued", snap, decision.intake.normalized.contact.email,
+                    texts.get("queued.subject", number=texts.number(snap.issue_id)), public))
+
+
+def explain_lifecycle(decision: RequestDecision, rules: ProcessingRules,
+                      open_requests: int = 0) -> dict[str, object]:
+    """What `simulate` says the lifecycle does with an accepted request: acknowledged
+    with its deadlines, queued (ID-8) or waiting for the lead (ID-1), the same choice
+    `_held_at_intake` makes; and how an engineer may ask the lead or extend the term."""
+    out: dict[str, object] = {}
+    lead = rules.needs_decision
+    if not decision.accepted:
+        out["outcome"] = "rejected"
+    elif lead is not None and decision.policy.tier in lead.tiers:
+        out["outcome"] = str(SlaState.NEEDS_DECISION)
+        out["why"] = (f"ID-1: tier {decision.policy.tier!r} is served at the lead's discretion "
+                      f"(lifecycle.needs_decision.tiers); never refused automatically")
+        out["assigned_to"] = lead.assign_to
+        out["decided_by"] = sorted(lead.deciders) or "whoever Redmine lets edit the field"
+        out["how"] = (f"the lead sets {rules.field_names.get('lead_decision', 'lead_decision')!r} "
+                      f"to {turns.SERVE!r} (acknowledged, clock from the decision) or "
+                      f"{turns.REFUSE!r} (refusal notice); one customer notice either way")
+        out["deadlines"] = "none until served; those shown are for a start now"
+    elif rules.one_request_at_a_time and open_requests > 0:
+        out["outcome"] = str(SlaState.QUEUED)
+        out["position"] = open_requests + 1
+        out["why"] = (f"ID-8: the contact has {open_requests} earlier open request(s) in work "
+                      f"(lifecycle.one_request_at_a_time); the customer is told it waits its turn")
+        out["deadlines"] = "none until the earlier requests are done; those shown are for a start now"
+    else:
+        out["outcome"] = "accepted"
+    if lead is not None and decision.accepted:
+        out["ask_lead"] = (f"an engineer may set {rules.field_names.get('lead_decision')!r} to "
+                           f"{turns.NEEDED!r} (AR-7 off-topic): state {SlaState.NEEDS_DECISION}")
+    if rules.extension_reasons and decision.accepted:
+        out["extension"] = {
+            "how": (f"the engineer sets {rules.field_names.get('extension_reason')!r} and "
+                    f"{rules.field_names.get('extended_due')!r} (YYYY-MM-DD HH:MM); the customer "
+                    f"is told both, the resolution target becomes the agreed term (state "
+                    f"{SlaState.EXTENDED}, breached only when it is missed)"),
+            "reasons": list(rules.extension_reasons)}
+    return out
+
+
+def _held_values(decision: RequestDecision, state: SlaState) -> dict[str, str | None]:
+    """The SLA fields of a request whose clock has not started: no deadline yet."""
+    return {"tier": decision.policy.tier,
+            "license_status": str(decision.policy.license_status.value),
+            "sla_priority": decision.policy.priority, "sla_state": str(state),
+            "first_response_due": None, "resolution_due": None}
+
+
+def _ahead(snap: IssueSnapshot, rules: ProcessingRules,
+           email: str | None) -> tuple[int, ...] | ContactRequestsLookup:
+    """ID-8: the contact's earlier requests in work (asked of Redmine only when the
+    rule is on)."""
+    if not rules.one_request_at_a_time or not email:
+        return ()
+    if snap.contact_requests is None:
+        return ContactRequestsLookup(email)
+    return turns.ahead_in_queue(snap.issue_id, snap.contact_requests, rules.clock.done_statuses)
+
+
+def _ask_lead(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules, why: str,
+              fields: dict[str, str | None]) -> IssueUpdate:
+    """No customer notice yet: the customer is told once, of the decision."""
+    texts, lead = rules.texts, rules.needs_decision
+    assert lead is not None
+    note = texts.get("decision.note", why=why,
+                     field=rules.field_names.get("lead_decision", "lead_decision"),
+                     serve=turns.SERVE, refuse=turns.REFUSE)
+    return IssueUpdate(
+        snap.issue_id, "needs decision", why, decision, fields=_changed(snap, fields),
+        assign_to=lead.assign_to, project_id=snap.project_id,
+        notes=_merge_private((Note(note, private=True), *_flags(decision, rules))))
+
+
+def _clock_started(snap: IssueSnapshot, rules: ProcessingRules) -> IntakeRequest:
+    """The request as the clock sees it: a request that left the ID-8 queue, or that the
+    lead decided to serve after the bridge asked (ID-1), starts its clock then."""
+    history = snap.history
+    starts = [turns.left_queue_at(history)]
+    decided = turns.lead_decision(history, snap.values.get("lead_decision"))
+    if decided is not None and decided.value == turns.SERVE and decided.asked_by_bridge:
+        starts.append(decided.at)
+    known = [s for s in starts if s is not None]
+    if not known:
+        return snap.request
+    return dataclasses.replace(snap.request, created_at=max(known))
+
+
+def _held(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
+          now: dt.datetime) -> IssueUpdate | None:
+    state = snap.values.get("sla_state")
+    if state == SlaState.QUEUED:
+        if snap.closed:  # closed before its turn (a duplicate): no clock ever ran
+            return IssueUpdate(snap.issue_id, "unchanged", "closed while queued", decision)
+        return _queued(snap, decision, rules, now)
+    if rules.needs_decision is None:
+        return None
+    value = snap.values.get("lead_decision")
+    if value == turns.NEEDED:
+        if state == SlaState.NEEDS_DECISION:
+            return IssueUpdate(snap.issue_id, "unchanged", "waiting for the lead's decision", decision)
+        who = next((c.author for c in reversed(snap.history.field_changes)
+                    if c.name == "cf:lead_decision" and c.new == turns.NEEDED), None)
+        why = rules.texts.get("decision.why.asked", who=quote(who or "?", rules.text_formatting))
+        return _ask_lead(snap, decision, rules, why,
+                         fields={"sla_state": str(SlaState.NEEDS_DECISION)})
+    decided = turns.lead_decision(snap.history, value)
+    if decided is None or state != SlaState.NEEDS_DECISION:
+        return None
+    return _apply_lead_decision(snap, decision, rules, now, decided)
+
+
+def _apply_lead_decision(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
+                         now: dt.datetime, decided: turns.LeadDecision) -> IssueUpdate | None:
+    lead, texts = rules.needs_decision, rules.texts
+    assert lead is not None
+    if not turns.may_decide(decided, lead.deciders):
+        note = texts.get("decision.not_allowed", value=decided.value,
+                         who=quote(decided.by or "?", rules.text_formatting),
+                         deciders=", ".join(sorted(lead.deciders)), needed=turns.NEEDED)
+        return IssueUpdate(snap.issue_id, "updated", f"{decided.value} by a non-lead reverted",
+                           decision, fields={"lead_decision": turns.NEEDED},
+                           notes=(Note(note, private=True),), reverted=("lead_decision",))
+    number = texts.number(snap.issue_id)
+    email = snap.values.get("contact_email")
+    told = any(n.role is Role.BRIDGE and n.public and (n.journal_id or 0) > (decided.journal_id or 0)
+               for n in snap.history.notes)
+    if decided.value == turns.REFUSE:
+        if told:
+            return IssueUpdate(snap.issue_id, "unchanged", "refused by the lead", decision)
+        note = texts.get("decision.refused.note", number=number)
+        return IssueUpdate(
+            snap.issue_id, "rejected", "refused by the lead", decision,
+            status=None if snap.closed else rules.rejected_status, notes=(Note(note),),
+            mails=_mail("decision", snap, email, texts.get("decision.refused.subject",
+                                                           number=number), note))
+    if not decided.asked_by_bridge:
+        return None  # AR-7 asked after the acknowledgement: the clock simply goes on
+    return _started(snap, decision, rules, now, "served by the lead's decision")
+
+
+def _queued(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
+            now: dt.datetime) -> IssueUpdate:
+    ahead = _ahead(snap, rules, snap.values.get("contact_email"))
+    if isinstance(ahead, ContactRequestsLookup):
+        return IssueUpdate(snap.issue_id, "pending", needs=ahead)
+    if ahead:
+        listed = ", ".join(rules.texts.number(i) for i in ahead)
+        return IssueUpdate(snap.issue_id, "unchanged", f"queued after {listed}", decision)
+    # The clock starts now: decided again with this start, as every later pass will
+    # read it from this journal (the bridge's change of the state away from "queued").
+    started = decide_request(dataclasses.replace(snap.request, created_at=now), rules.decision,
+                             received_at=now, known_contact=True)
+    return _started(snap, started, rules, now, "left the queue")
+
+
+def _started(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules,
+             now: dt.datetime, detail: str) -> IssueUpdate:
+    """The clock starts now: the SLA fields and the acknowledgement with the terms."""
+    texts, zone = rules.texts, ZoneInfo(rules.timezone)
+    reading = _read(snap, decision, rules, now, acknowledged_at=now)
+    desired = sla_values(decision, snap.history, reading, zone)
+    note = acknowledgement_note(decision, rules, snap.issue_id)
+    redmine_priority = decision.policy.redmine_priority
+    return IssueUpdate(
+        snap.issue_id, "accepted", detail, decision, fields=_changed(snap, desired),
+        due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
+        priority=redmine_priority if redmine_priority in snap.priority_order else None,
+        notes=(Note(note),),
+        mails=_mail("ack", snap, snap.values.get("contact_email"),
+                    texts.get("ack.subject", number=texts.number(snap.issue_id)), note))
+
+
+def _wake(snap: IssueSnapshot, rules: ProcessingRules) -> tuple[int, ...] | ContactRequestsLookup:
+    """ID-8: a done request lets the contact's next queued one start (the service
+    processes it after this update)."""
+    if not rules.one_request_at_a_time:
+        return ()
+    if not (snap.closed or snap.status in rules.clock.done_statuses):
+        return ()
+    email = snap.values.get("contact_email")
+    if not email:
+        return ()
+    if snap.contact_requests is None:
+        return ContactRequestsLookup(email)
+    others = tuple(o for o in snap.contact_requests if o.issue_id != snap.issue_id)
+    woken = turns.next_in_queue(snap.issue_id, others, rules.clock.done_statuses)
+    return (woken,) if woken is not None else ()
+
+
+def _extension(snap: IssueSnapshot, rules: ProcessingRules) -> turns.Extension | None:
+    """BA-7: the term the engineer agreed (reason and new term in the issue's fields)."""
+    if not rules.extension_reasons:
+        return None
+    text = snap.values.get("extended_due")
+    try:
+        due = parse_field_time(text.strip(), ZoneInfo(rules.timezone)) if text else None
+    except ValueError:
+        due = None
+    return turns.extension(snap.history, snap.values.get("extension_reason"), due,
+                           rules.extension_reasons)
+
+
+def _extension_notice(snap: IssueSnapshot, rules: ProcessingRules,
+                      extension: turns.Extension | None) -> tuple[Note, tuple[Mail, ...]] | None:
+    """Once per recorded extension: the customer is told the reason and the new term.
+    Told when a public note of the bridge follows the engineer's journal (the notice is
+    the first one the bridge writes after it)."""
+    if extension is None:
+        return None
+    told = any(n.role is Role.BRIDGE and n.public and (n.journal_id or 0) > (extension.journal_id or 0)
+               for n in snap.history.notes)
+    if told:
+        return None
+    texts, number = rules.texts, rules.texts.number(snap.issue_id)
+    due = format_due(extension.due.astimezone(ZoneInfo(rules.timezone)))
+    note = texts.get("extension.note", number=number, due=due,
+                     reason=quote(extension.reason, rules.text_formatting))
+    plain = texts.get("extension.note", number=number, due=due, reason=extension.reason)
+    to = snap.values.get("contact_email")
+    mails = (Mail(f"extension:{snap.issue_id}:{extension.journal_id or 0}", to,
+                  texts.get("extension.subject", number=number), plain),) if to else ()
+    return Note(note), mails
 
 
 # -- the sweep: what the passing of time does ------------------------------------------
@@ -642,10 +931,11 @@ def _closing_note(rules: ProcessingRules, status: str, number: str, idle: str, n
 # -- shared steps ----------------------------------------------------------------------
 
 def _read(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRules, now: dt.datetime,
-          acknowledged_at: dt.datetime | None) -> ClockReading:
+          acknowledged_at: dt.datetime | None,
+          extended_due: dt.datetime | None = None) -> ClockReading:
     return read_clock(snap.history, start=decision.start, targets=decision.policy.targets,
                       schedules=rules.schedules, rules=rules.clock, now=now,
-                      acknowledged_at=acknowledged_at)
+                      acknowledged_at=acknowledged_at, extended_due=extended_due)
 
 
 def _acknowledged_at(history: IssueHistory) -> dt.datetime | None:

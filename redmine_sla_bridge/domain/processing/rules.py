@@ -44,6 +44,15 @@ class TimeAccounting:
 
 
 @dataclass(frozen=True)
+class NeedsDecision:
+    """ID-1 / AR-7: requests the head of support decides (serve or refuse) in Redmine."""
+
+    assign_to: str | None  # the lead: a user or group name as Redmine shows it
+    deciders: frozenset[str] = frozenset()  # who may set serve/refuse; empty: Redmine's permissions
+    tiers: frozenset[str] = frozenset()  # ID-1: asked at intake for these tiers
+
+
+@dataclass(frozen=True)
 class CloseReminder:
     """One public reminder (and its email) before `rule` closes an idle issue: once
     `share` of the idle period's time on the rule's calendar has passed."""
@@ -69,6 +78,10 @@ class ProcessingRules:
     reminders: tuple[CloseReminder, ...] = ()  # for some of `auto_close`
     replies: tuple[CustomerReply, ...] = ()
     time_accounting: TimeAccounting | None = None
+    one_request_at_a_time: bool = False  # ID-8: a contact's later requests are queued
+    needs_decision: NeedsDecision | None = None
+    extension_reasons: tuple[str, ...] = ()  # BA-10; empty: no agreed extensions (BA-7)
+    flag_questions_from: int | None = None  # BA-3/ID-8: flag a request asking this many
     entitlements: Entitlements = field(default_factory=Entitlements)
     # Intake fields people may change after intake (the change recomputes); every other
     # intake field, like every SLA field, is put back when someone else changes it.

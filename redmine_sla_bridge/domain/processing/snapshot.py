@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from redmine_sla_bridge.domain.intake.request import IntakeRequest, Organization
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory
+from redmine_sla_bridge.domain.lifecycle.turns import ContactRequest
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class IssueSnapshot:
     remembered: frozenset[str] = frozenset()
     time_entries: tuple[LoggedTime, ...] | None = None  # None: not read
     earlier_requests: tuple[Organization, ...] | None = None  # newest first; None: not read
+    contact_requests: tuple[ContactRequest, ...] | None = None  # ID-8; None: not read
 
 
 @dataclass(frozen=True)

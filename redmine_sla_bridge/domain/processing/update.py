@@ -52,7 +52,14 @@ class TimeEntriesLookup:
     """BA-9: the plan needs the time already logged on the issue."""
 
 
-Lookup = ContactLookup | TimeEntriesLookup
+@dataclass(frozen=True)
+class ContactRequestsLookup:
+    """ID-8: the plan needs the contact's other open requests (by email)."""
+
+    email: str
+
+
+Lookup = ContactLookup | TimeEntriesLookup | ContactRequestsLookup
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,9 @@ class IssueUpdate:
     reset: tuple[str, ...] = ()
     reset_note: str | None = None
     reverted: tuple[str, ...] = ()  # protected fields put back (for the log and metrics)
+    # ID-8: issues to process once this update is applied (the contact's next queued
+    # request, when this one is done).
+    wake: tuple[int, ...] = ()
 
     @property
     def writes_issue(self) -> bool:

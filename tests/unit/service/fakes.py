@@ -45,6 +45,10 @@ class FakeIssues:
         self.log(f"time entries {issue_id}")
         return self.logged.get(issue_id, ())
 
+    def contact_requests(self, issue_id: int, email: str) -> tuple:
+        self.log(f"contact requests {email}")
+        return ()
+
     def open_issues(self) -> Iterator[ListedIssue | None]:
         self.log("list open")
         yield from self.listed

@@ -191,9 +191,9 @@ def check(
         question = labelled.free_text
         if rules.read_free_text:
             # After the labelled lines: a value the customer labelled always wins.
-            text = read_free_text(req.description, products=rules.products)
-            req, from_text = fill_empty_fields(req, text.as_labelled())
-            free = tuple(f for p in from_text if (f := text.first(p)) is not None)
+            reading = read_free_text(req.description or "", products=rules.products)
+            req, from_text = fill_empty_fields(req, reading.as_labelled())
+            free = tuple(f for p in from_text if (f := reading.first(p)) is not None)
             for finding in free:
                 out.flag(FlagCode.FROM_FREE_TEXT, finding.path, value=finding.value,
                          where=free_text_place(rules.messages.language, finding.source,

@@ -280,6 +280,13 @@ def flags_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "t
     return "\n".join(f"* {rules.messages.flag_text(f, target)}" for f in decision.flags)
 
 
+def no_sender_address_note(rules: IntakeRules, target: Target = "textile") -> str:
+    """The staff's note for an emailed request nobody can be told about: Redmine's mail
+    handler kept no sender address and the request names none."""
+    return rules.messages.flag_message(str(FlagCode.NO_SENDER_ADDRESS), "contact.email", {},
+                                       target)
+
+
 def _trimmed(request: IntakeRequest) -> IntakeRequest:
     # Callers may build requests directly (not via from_dict): "  " must mean "not given".
     for path in TEXT_FIELD_PATHS:

@@ -106,6 +106,11 @@ _RU: dict[str, str] = {
     "Решение об отказе принимает специалист.",
     "flag.ignored_invalid_value": "$field_label: значение «$value» не распознано и не "
     "использовано.",
+    "flag.no_sender_address": "Уведомление клиенту не отправлено: обращение пришло по "
+    "почте, а адреса отправителя нет (почтовый обработчик Redmine записал автором "
+    "«Аноним»). Свяжитесь с клиентом сами (телефон и имя — в полях обращения); чтобы адрес "
+    "сохранялся, запускайте обработчик с unknown_user=create или читайте ящик командой "
+    "redmine-sla-bridge mail.",
     "flag.from_free_text": "$field_label: «$value» прочитано из свободного текста "
     "($where), а не из поля или строки с подписью; проверьте.",
     "note.header": "Здравствуйте!\n\nК сожалению, по регламенту технической поддержки мы "
@@ -185,6 +190,11 @@ _EN: dict[str, str] = {
     "decides whether to refuse.",
     "flag.ignored_invalid_value": "$field_label: \"$value\" could not be read and was not "
     "used.",
+    "flag.no_sender_address": "No notice was sent to the customer: the request came by "
+    "email but has no sender address (Redmine's mail handler filed it as Anonymous). Contact "
+    "the customer yourself (phone and name are in the request's fields); to keep the "
+    "address, run the mail handler with unknown_user=create or read the mailbox with "
+    "redmine-sla-bridge mail.",
     "flag.from_free_text": "$field_label: \"$value\" was read from the free text ($where), "
     "not from a field or a labelled line; please check it.",
     "note.header": "Hello,\n\nunfortunately, under the technical support regulation we "
@@ -218,6 +228,7 @@ _FLAG_PARAMS: dict[str, frozenset[str]] = {
     "rudeness": frozenset({"words"}),
     "ignored_invalid_value": frozenset({"value", "code", "rule"}),
     "from_free_text": frozenset({"value", "where"}),
+    "no_sender_address": frozenset(),
 }
 
 

@@ -28,6 +28,8 @@ Flag codes (never a refusal, for a human to judge):
 - ``from_free_text``: a field no field or labelled line gave was read from the free
   text (``params["value"]`` as written, ``params["where"]``: text or signature, and the
   line); an engineer should check it.
+- ``no_sender_address``: not raised by the gate but by the plan, for a request that came
+  by email with no address to answer (Redmine's mail handler filed it as Anonymous).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class FlagCode(StrEnum):
     RUDENESS = "rudeness"
     IGNORED_INVALID_VALUE = "ignored_invalid_value"
     FROM_FREE_TEXT = "from_free_text"
+    NO_SENDER_ADDRESS = "no_sender_address"
 
 
 def _frozen(params: Mapping[str, str] | None) -> Mapping[str, str]:

@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from redmine_sla_bridge.domain.intake.gate import flags_note, rejection_note
+from redmine_sla_bridge.domain.intake.gate import flags_note, no_sender_address_note, rejection_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.lifecycle.clock import (
     STATE_RANK,
@@ -201,9 +201,10 @@ def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         snap.issue_id, "rejected", ", ".join(decision.intake.codes), decision,
         fields=found,
         status=None if snap.closed else rules.rejected_status,
-        notes=(Note(message.note), *_flags(decision, rules)),
+        notes=(Note(message.note), *_flags(decision, rules), *_unsent_note(snap, decision, rules)),
         mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject,
                     message.mail),
+        unsent=("rejection",) if _unsent_note(snap, decision, rules) else (),
     )
 
 
@@ -222,8 +223,9 @@ def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         status=rules.reopened_status if reopen else None,
         due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
         priority=redmine_priority if redmine_priority in snap.priority_order else None,
-        notes=(Note(note), *_flags(decision, rules)),
+        notes=(Note(note), *_flags(decision, rules), *_unsent_note(snap, decision, rules)),
         mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
+        unsent=("ack",) if _unsent_note(snap, decision, rules) else (),
     )
 
 
@@ -238,6 +240,16 @@ def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issu
         rules.texts, issue_id=issue_id, priority=decision.policy.priority, tier=decision.policy.tier,
         deadlines={k.value: v for k, v in decision.deadlines.items()}, timezone=rules.timezone,
         entitlements=entitlements)
+
+
+def _unsent_note(snap: IssueSnapshot, decision: RequestDecision,
+                 rules: ProcessingRules) -> tuple[Note, ...]:
+    """Issue 17: Redmine's mail handler keeps no address of an unknown sender (Anonymous);
+    with none in the request either, staff are told instead of the customer."""
+    if snap.channel != "email" or decision.intake.normalized.contact.email:
+        return ()
+    return (Note(no_sender_address_note(rules.decision.intake, rules.text_formatting),
+                 private=True),)
 
 
 def _flags(decision: RequestDecision, rules: ProcessingRules) -> tuple[Note, ...]:

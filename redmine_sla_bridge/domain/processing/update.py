@@ -85,6 +85,7 @@ class IssueUpdate:
     reset: tuple[str, ...] = ()
     reset_note: str | None = None
     reverted: tuple[str, ...] = ()  # protected fields put back (for the log and metrics)
+    unsent: tuple[str, ...] = ()  # notices with no address to go to (for the log and metrics)
 
     @property
     def writes_issue(self) -> bool:

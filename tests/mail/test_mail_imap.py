@@ -16,28 +16,11 @@ from imapclient import IMAPClient
 from redmine_sla_bridge.bootstrap import bootstrap, mail_reader, open_store
 from redmine_sla_bridge.config.loader import load_config
 from redmine_sla_bridge.domain.lifecycle.history import Role
-from tests.conftest import base_document, unique, write_config
+from tests.conftest import base_document, write_config
 from tests.mail import samples
 from tests.mail.dovecot import IMAP_PASSWORD, IMAP_USER
-from tests.notify.notify_testing import SmtpServer, free_port
 
 pytestmark = pytest.mark.redmine
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture()
-def requester(gateway, project):
-    roles = {r["name"]: r["id"] for r in gateway.roles()}
-    login = unique("cmail")
-    user = gateway.create_user(login, "Customer", "Mail", f"{login}@bridge.test", "pw-" + login)
-    gateway.add_member(project["id"], user["id"], [roles["Reporter"]])
-    return {"id": user["id"], "login": login}
 
 
 def _config(tmp_path, redmine, project, dovecot, requester, smtp=None, **mail):
@@ -81,11 +64,6 @@ def _count(dovecot, folder: str) -> int:
 
 def _issues(gateway, project) -> list[dict]:
     return list(gateway.iter_issues(project_id=project["id"], status_id="*"))
-
-
-@pytest.fixture()
-def imap_env(monkeypatch, redmine_env):
-    monkeypatch.setenv("TEST_IMAP_PASSWORD", IMAP_PASSWORD)
 
 
 def _runtime(path, redmine):

@@ -12,6 +12,7 @@ Example::
         processed_folder: INBOX.Processed
         poll_interval_seconds: 60
         idle: false                   # wait with IMAP IDLE between passes
+        ca_file: /etc/ssl/imap-ca.pem # optional: the server's CA (default: the system's)
       project: support                # default: intake_api.project
       tracker: Support                # default: intake_api.tracker, else "Support"
       requester_login: customer-mail  # Redmine user whose notes count as the requester's
@@ -26,6 +27,8 @@ Example::
 
 from __future__ import annotations
 
+import ssl
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -59,12 +62,31 @@ class ImapConfig(StrictModel):
         default=120.0, ge=2, le=3600, description="How long a reader holds the folder "
         "against a second `mail` process (renewed per message); after a crash the next "
         "reader waits this long.")
-    verify_tls: bool = True
+    verify_tls: bool = Field(
+        default=True, description="Verify the server's certificate and host name (against "
+        "ca_file, else the system's trusted CAs). false only for a test server.")
+    ca_file: str | None = Field(
+        default=None, description="A PEM file of the CA (or the self-signed certificate) "
+        "the server's certificate is checked against, instead of the system's trusted CAs.")
 
     @field_validator("host")
     @classmethod
     def _host(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca_file(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValueError(f"no such file: {value!r} (a PEM file of the IMAP server's CA)")
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"{value!r} is not a readable PEM certificate file: {exc}") from None
+        return str(path)
 
     @model_validator(mode="after")
     def _plain_only_locally(self) -> ImapConfig:

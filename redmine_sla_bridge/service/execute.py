@@ -33,6 +33,12 @@ def execute(bridge: Bridge, update: IssueUpdate, now: dt.datetime) -> None:
         metrics.FIELDS_REVERTED.labels(key).inc()
         log.warning("a field the bridge maintains was changed by someone else; put back",
                     extra={"issue_id": update.issue_id, "field": key})
+    for kind in update.unsent:
+        metrics.NOTICES_UNSENT.labels(kind).inc()
+        log.warning("the %s notice of #%d has no address: the request came by email without "
+                    "a sender address; flagged for staff", kind, update.issue_id,
+                    extra={"issue_id": update.issue_id, "notice": kind,
+                           "event": "notice_unsent"})
     notifier = bridge.notifier
     mails = update.mails if notifier is not None else ()
     for mail in mails:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from redmine_sla_bridge.domain.intake.gate import flags_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
 from redmine_sla_bridge.domain.lifecycle.clock import read_clock
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory
@@ -175,7 +176,12 @@ def _acknowledge(bridge: Bridge, decision: RequestDecision, issue_id: int, key: 
         mails = (Mail(f"ack:{issue_id}:0", email,
                       texts.get("ack.subject", number=texts.number(issue_id)), note),)
     try:
-        execute(bridge, IssueUpdate(issue_id, "accepted", notes=(Note(note),), mails=mails), now)
+        # What the engineer should check (free-text values, rude words): private, as the
+        # event path writes it.
+        flags = flags_note(decision.intake, bridge.rules.decision.intake,
+                           bridge.rules.text_formatting)
+        notes = (Note(note), *((Note(flags, private=True),) if flags else ()))
+        execute(bridge, IssueUpdate(issue_id, "accepted", notes=notes, mails=mails), now)
     except RedmineUnavailable as exc:
         raise IntakeNotAcknowledged(key, issue_id) from exc
 

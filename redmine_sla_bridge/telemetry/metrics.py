@@ -47,6 +47,10 @@ MAIL_MESSAGES = Counter(
 MAIL_ATTACHMENTS_OVERSIZED = Counter(
     "bridge_mail_attachments_oversized_total",
     "Email attachments over Redmine's size limit, named in a note instead.")
+NOTICES_UNSENT = Counter(
+    "bridge_notices_unsent_total", "Notices not sent because an emailed request has no "
+    "address to answer (Redmine's mail handler filed it as Anonymous); flagged for staff.",
+    ["kind"])
 INBOX_PENDING = Gauge("bridge_inbox_pending", "Events waiting in the inbox.",
                       multiprocess_mode="livemax")
 # Tier, priority and state are the config's vocabularies (tiers, priority levels, the five

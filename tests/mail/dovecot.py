@@ -22,9 +22,14 @@ def free_port() -> int:
 
 
 class Dovecot:
-    def __init__(self, root: Path, port: int | None = None) -> None:
+    def __init__(self, root: Path, port: int | None = None, *,
+                 tls: tuple[Path, Path] | None = None) -> None:
+        """`tls`: (certificate, key) PEM files: then STARTTLS on `port` and IMAPS on
+        `imaps_port`."""
         self.root = root
         self.port = port or free_port()
+        self.tls = tls
+        self.imaps_port = free_port() if tls is not None else 0
         self.config = root / "dovecot.conf"
         self.process: subprocess.Popen | None = None
 
@@ -49,13 +54,19 @@ class Dovecot:
             name = pwd.getpwuid(uid).pw_name
             users = (f"default_internal_user = {name}\ndefault_internal_group = "
                      f"{name}\ndefault_login_user = {name}\n")
+        ssl = "ssl = no"
+        if self.tls is not None:
+            cert, key = self.tls
+            dh = "/usr/share/dovecot/dh.pem"
+            ssl = (f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\n"
+                   + (f"ssl_dh = <{dh}\n" if Path(dh).exists() else ""))
         self.config.write_text(users + f"""
 base_dir = {self.root}/run
 state_dir = {self.root}/state
 log_path = {self.root}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 first_valid_uid = 0
@@ -78,7 +89,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.imaps_port}
   }}
 }}
 service anvil {{
@@ -112,3 +124,15 @@ service imap-login {{
                 self.process.kill()
                 self.process.wait(5)
         self.process = None
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and localhost (openssl), and its key."""
+    cert, key = folder / "imap-cert.pem", folder / "imap-key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext",
+                    "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    key.chmod(0o644)  # Dovecot reads it as root before dropping privileges; a test key
+    return cert, key

@@ -76,3 +76,36 @@ def reply(sender: str, message_id: str, in_reply_to: str, subject: str) -> bytes
             f"References: {in_reply_to}\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
             + body).encode()
+
+
+ISSUE_LETTER = (  # issue 17: refused as missing ФИО, ИНН, version and «email или телефон»
+    "Добрый день!\r\n\r\n"
+    "У нас после обновления на версию 7.2 перестал подниматься VPN-туннель до филиала, "
+    "пользователи не могут подключиться с утра.\r\n"
+    "ИНН организации 7709034563.\r\n"
+    "По срочным вопросам звоните мне на мобильный 8 916 555-12-34.\r\n\r\n"
+    "С уважением,\r\nПетров Алексей Викторович\r\nСистемный администратор\r\n"
+    "ООО «Ромашка»\r\nТел.: +7 (495) 123-45-67, доб. 214\r\nМоб.: 8 916 555-12-34\r\n")
+
+
+def outlook_issue_letter(sender: str, message_id: str, *, display_name: str = "Петров Алексей",
+                         body: str = ISSUE_LETTER, subject: str = "Не работает VPN") -> bytes:
+    """The issue's Outlook letter: windows-1251, quoted-printable, RFC 2047 headers, data
+    only in the free text and the signature."""
+    text = quopri.encodestring(body.encode("cp1251")).decode()
+    name = base64.b64encode(display_name.encode("cp1251")).decode()
+    coded = base64.b64encode(subject.encode("cp1251")).decode()
+    return (f"From: =?windows-1251?B?{name}?= <{sender}>\r\nTo: support@bridge.test\r\n"
+            f"Subject: =?windows-1251?B?{coded}?=\r\n"
+            f"Date: Wed, 20 May 2026 10:40:00 +0300\r\nMessage-ID: {message_id}\r\n"
+            "MIME-Version: 1.0\r\nX-Mailer: Microsoft Outlook 16.0\r\n"
+            "Content-Type: text/plain; charset=\"windows-1251\"\r\n"
+            "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + text + "\r\n").encode("ascii")
+
+
+def plain_utf8(sender: str, message_id: str, subject: str, body: str) -> bytes:
+    return (f"From: {sender}\r\nTo: support@bridge.test\r\n"
+            "Subject: =?UTF-8?B?" + base64.b64encode(subject.encode()).decode() + "?=\r\n"
+            f"Message-ID: {message_id}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            + base64.encodebytes(body.encode()).decode()).encode()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 
 from imapclient import IMAPClient  # type: ignore[import-untyped]
@@ -20,6 +22,8 @@ from redmine_sla_bridge.config.mail import ImapConfig
 log = logging.getLogger(__name__)
 
 DELETED = b"\\Deleted"
+IDLE_SLICE = 1.0
+"""Seconds of one IDLE listen: how soon a stop request ends an IDLE wait."""
 
 
 class MailboxUnavailable(Exception):
@@ -41,7 +45,8 @@ class ImapMailbox:
     def _context(self) -> ssl.SSLContext:
         if self._ssl_context is not None:
             return self._ssl_context
-        context = ssl.create_default_context()
+        # The certificate and host name are checked against ca_file, else the system's CAs.
+        context = ssl.create_default_context(cafile=self.config.ca_file)
         if not self.config.verify_tls:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
@@ -107,14 +112,20 @@ class ImapMailbox:
         else:
             client.expunge()
 
-    def wait(self, seconds: float) -> bool:
-        """IDLE up to `seconds` (when configured and supported): True if it waited."""
+    def wait(self, seconds: float, stop: threading.Event | None = None) -> bool:
+        """IDLE up to `seconds` (when configured and supported) or until the server
+        reports a change; True if it waited. The server is listened to in slices of
+        `IDLE_SLICE` seconds, so a `stop` set meanwhile ends the wait promptly."""
         client = self.client
         if not (self.config.idle and client.has_capability("IDLE")):
             return False
+        deadline = time.monotonic() + seconds
         client.idle()
         try:
-            client.idle_check(timeout=seconds)
+            while not (stop is not None and stop.is_set()):
+                left = deadline - time.monotonic()
+                if left <= 0 or client.idle_check(timeout=min(left, IDLE_SLICE)):
+                    break
         finally:
             client.idle_done()
         return True

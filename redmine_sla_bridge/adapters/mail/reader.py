@@ -139,7 +139,7 @@ class MailReader:
                              extra={"outcomes": report.outcomes})
                 if report.done >= self.imap.batch_size:
                     continue  # more waiting: no pause
-                if self.mailbox.wait(self.imap.poll_interval_seconds):
+                if self.mailbox.wait(self.imap.poll_interval_seconds, stop):
                     continue
             except (MailboxUnavailable, OSError) as exc:
                 log.warning("mailbox unavailable: %s", exc)

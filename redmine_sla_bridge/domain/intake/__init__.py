@@ -9,6 +9,7 @@ from redmine_sla_bridge.domain.intake.choices import IMPACTS, REQUEST_TYPES
 from redmine_sla_bridge.domain.intake.contacts import Checked, check_email, check_inn, check_phone
 from redmine_sla_bridge.domain.intake.demo import DemoPeriod, DemoRefusal, check_demo
 from redmine_sla_bridge.domain.intake.description import (
+    CANONICAL_LABELS,
     DEFAULT_LABELS,
     LABELLED_PATHS,
     LabelledData,
@@ -47,7 +48,7 @@ from redmine_sla_bridge.domain.intake.versions import (
 )
 
 __all__ = [
-    "DEFAULT_LABELS", "DEFAULT_PATTERNS", "FIELD_PATHS", "IMPACTS", "LABELLED_PATHS",
+    "CANONICAL_LABELS", "DEFAULT_LABELS", "DEFAULT_PATTERNS", "FIELD_PATHS", "IMPACTS", "LABELLED_PATHS",
     "LANGUAGES", "PLACEHOLDERS", "REQUEST_TYPES",
     "AnyOf", "Checked", "Contact", "DemoPeriod", "DemoRefusal", "FieldError", "Flag",
     "FlagCode", "IntakeDecision", "IntakeRequest", "IntakeRequestError", "IntakeRules",

@@ -30,40 +30,80 @@ from redmine_sla_bridge.domain.intake.request import TEXT_FIELD_PATHS, IntakeReq
 LABELLED_PATHS: tuple[str, ...] = tuple(p for p in TEXT_FIELD_PATHS if p != "description")
 """Fields a labelled line may fill (the description itself cannot)."""
 
+CANONICAL_LABELS: Mapping[str, Mapping[str, str]] = {
+    "ru": {
+        "organization.name": "Наименование организации",
+        "organization.inn": "ИНН организации",
+        "contact.name": "ФИО",
+        "contact.position": "Должность",
+        "contact.phone": "Контактный телефон",
+        "contact.email": "Электронная почта",
+        "product": "Программный продукт",
+        "version": "Версия ПО",
+        "contract_number": "Номер контракта",
+        "impact": "Критичность",
+        "type": "Тип заявки",
+    },
+    "en": {
+        "organization.name": "Organization name",
+        "organization.inn": "Organization INN",
+        "contact.name": "Full name",
+        "contact.position": "Job title",
+        "contact.phone": "Phone number",
+        "contact.email": "E-mail",
+        "product": "Product name",
+        "version": "Software version",
+        "contract_number": "Contract No",
+        "impact": "Severity",
+        "type": "Type of request",
+    },
+}
+"""The label the bridge asks customers to write, per language and field (docs, forms).
+
+Redmine's mail handler reads a line "<keyword>: <value>" as its own attribute and
+deletes it from the description when `allow_override` permits: its keywords are the
+attribute names (`field_fixed_version` «Версия», `field_priority` «Приоритет», …) in the
+sender's and the default language, and the name of every custom field of the issue. So
+no canonical label equals a keyword of any Redmine locale nor a default name of the
+bridge's own fields («Версия продукта», «ИНН», «Product version», …):
+`tests/unit/intake/test_label_keywords.py` checks this against Redmine's locale files.
+The older labels («Версия:», «ИНН:», «Приоритет:») are still read."""
+
 DEFAULT_LABELS: Mapping[str, tuple[str, ...]] = {
     "organization.name": (
-        "Организация", "Название организации", "Наименование организации",
+        "Наименование организации", "Организация", "Название организации",
         "Полное название организации", "Полное наименование организации", "Компания",
-        "Organization", "Organisation", "Organization name", "Company", "Company name",
+        "Organization name", "Organization", "Organisation", "Company", "Company name",
     ),
-    "organization.inn": ("ИНН", "ИНН организации", "ИНН/КПП", "INN", "TIN", "Tax ID"),
+    "organization.inn": ("ИНН организации", "ИНН", "ИНН/КПП", "Organization INN", "INN", "TIN",
+                         "Tax ID"),
     "contact.name": (
-        "Контактное лицо", "ФИО", "Ф.И.О.", "Ф. И. О.", "Имя", "Name", "Full name",
+        "ФИО", "Контактное лицо", "Ф.И.О.", "Ф. И. О.", "Имя", "Full name", "Name",
         "Contact name", "Contact person",
     ),
-    "contact.position": ("Должность", "Position", "Job title"),
+    "contact.position": ("Должность", "Job title", "Position"),
     "contact.phone": (
-        "Телефон", "Тел.", "Тел", "Контактный телефон", "Мобильный телефон", "Phone",
-        "Phone number", "Telephone", "Tel.", "Tel", "Mobile",
+        "Контактный телефон", "Телефон", "Тел.", "Тел", "Мобильный телефон", "Phone number",
+        "Phone", "Telephone", "Tel.", "Tel", "Mobile",
     ),
     "contact.email": (
-        "E-mail", "Email", "Почта", "Эл. почта", "Электронная почта",
+        "Электронная почта", "E-mail", "Email", "Почта", "Эл. почта",
         "Адрес электронной почты", "Mail",
     ),
-    "product": ("Продукт", "Программный продукт", "Product"),
+    "product": ("Программный продукт", "Продукт", "Product name", "Product"),
     "version": (
-        "Версия", "Версия продукта", "Версия ПО", "Версия программы", "Номер версии",
-        "Version", "Product version",
+        "Версия ПО", "Версия", "Версия продукта", "Версия программы", "Номер версии",
+        "Software version", "Version", "Product version",
     ),
     "contract_number": (
         "Номер контракта", "№ контракта", "Контракт", "Госконтракт", "№ Гос. Контракта",
-        "Номер госконтракта", "Договор", "Номер договора", "№ договора", "Contract",
-        "Contract number", "Contract No",
+        "Номер госконтракта", "Договор", "Номер договора", "№ договора", "Contract No",
+        "Contract", "Contract number",
     ),
-    "impact": ("Приоритет", "Критичность", "Влияние", "Impact", "Priority", "Severity"),
-    "type": ("Тип обращения", "Тип заявки", "Тип", "Request type", "Type"),
+    "impact": ("Критичность", "Приоритет", "Влияние", "Severity", "Impact", "Priority"),
+    "type": ("Тип заявки", "Тип обращения", "Тип", "Type of request", "Request type", "Type"),
 }
-"""Labels shipped by default, per field path (Russian and English)."""
+"""Labels shipped by default, per field path (Russian and English), canonical first."""
 
 _MAX_VALUE = 500  # a "value" longer than this is prose, not a field
 _MAX_LINE = 1000  # longer lines (logs, base64) are never labelled lines: skip the regex

@@ -6,7 +6,9 @@ already known, and the customer's demo history.
 
 Order of work:
 1. texts are trimmed (whitespace-only = not given); labelled lines of the description
-   fill empty fields (`description`);
+   fill empty fields (`description`), then what the free text says (`free_text`: «версия
+   7.2», an INN near «ИНН», the signature's name and phones) fills the fields still
+   empty, each such value flagged `from_free_text` for the engineer to check;
 2. INN, email, phone, type and impact are checked and normalised wherever given;
 3. demanded fields (`required`, plus `first_request_only` for an unknown contact) must
    be present and valid; the description counts only with its labelled lines removed
@@ -43,8 +45,13 @@ from redmine_sla_bridge.domain.intake.contacts import (
 )
 from redmine_sla_bridge.domain.intake.demo import DemoPeriod, check_demo
 from redmine_sla_bridge.domain.intake.description import fill_empty_fields, parse_labelled_lines
+from redmine_sla_bridge.domain.intake.free_text import Finding, read_free_text
 from redmine_sla_bridge.domain.intake.language import find_rude_words
-from redmine_sla_bridge.domain.intake.messages import MessageCatalog, render_rejection_note
+from redmine_sla_bridge.domain.intake.messages import (
+    MessageCatalog,
+    free_text_place,
+    render_rejection_note,
+)
 from redmine_sla_bridge.domain.intake.products import ProductLine, ProductRule, match_product
 from redmine_sla_bridge.domain.intake.reasons import Flag, FlagCode, Reason, ReasonCode
 from redmine_sla_bridge.domain.intake.request import (
@@ -73,6 +80,8 @@ class IntakeDecision:
     - `flags`: for a human (rude words, ignored invalid values);
     - `found_in_description`: the fields filled from labelled lines (the caller copies
       them into Redmine custom fields so the engineer sees them);
+    - `found_in_free_text`: the findings that filled fields no field or labelled line
+      gave (value as written, where, which line); each is also a `from_free_text` flag;
     - `product_line`: the name of the configured line of the product the request is
       about ("current", "6" under ID-2), chosen by the version (or, without a readable
       version, named by the product text: "Ideco ICS 6"); None for a product without
@@ -85,6 +94,7 @@ class IntakeDecision:
     flags: tuple[Flag, ...] = ()
     found_in_description: tuple[str, ...] = ()
     product_line: str | None = None
+    found_in_free_text: tuple[Finding, ...] = ()
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -96,6 +106,9 @@ class IntakeDecision:
             "reasons": [r.to_dict() for r in self.reasons],
             "flags": [f.to_dict() for f in self.flags],
             "found_in_description": list(self.found_in_description),
+            "found_in_free_text": [
+                {"field": f.path, "value": f.value, "raw": f.raw, "source": f.source,
+                 "line": f.line} for f in self.found_in_free_text],
             "normalized": self.normalized.to_dict(),
             "product_line": self.product_line,
         }
@@ -170,11 +183,21 @@ def check(
     req = dataclasses.replace(_trimmed(request), version_normalized=None)
 
     found: tuple[str, ...] = ()
+    free: tuple[Finding, ...] = ()
     question = req.description or ""
     if rules.parse_description and req.description:
         labelled = parse_labelled_lines(req.description, rules.labels)
         req, found = fill_empty_fields(req, labelled)
         question = labelled.free_text
+        if rules.read_free_text:
+            # After the labelled lines: a value the customer labelled always wins.
+            reading = read_free_text(req.description or "", products=rules.products)
+            req, from_text = fill_empty_fields(req, reading.as_labelled())
+            free = tuple(f for p in from_text if (f := reading.first(p)) is not None)
+            for finding in free:
+                out.flag(FlagCode.FROM_FREE_TEXT, finding.path, value=finding.value,
+                         where=free_text_place(rules.messages.language, finding.source,
+                                               finding.line))
 
     invalid: dict[str, Reason] = {}
     for path, (checker, code, extra) in _CHECKERS.items():
@@ -238,6 +261,7 @@ def check(
         flags=tuple(out.flags),
         found_in_description=found,
         product_line=line.name if line is not None and line.name else None,
+        found_in_free_text=free,
     )
 
 
@@ -254,6 +278,13 @@ def rejection_note(decision: IntakeDecision, rules: IntakeRules, target: Target 
 def flags_note(decision: IntakeDecision, rules: IntakeRules, target: Target = "textile") -> str:
     """The engineer's note listing the flags, one bullet each ("" when there are none)."""
     return "\n".join(f"* {rules.messages.flag_text(f, target)}" for f in decision.flags)
+
+
+def no_sender_address_note(rules: IntakeRules, target: Target = "textile") -> str:
+    """The staff's note for an emailed request nobody can be told about: Redmine's mail
+    handler kept no sender address and the request names none."""
+    return rules.messages.flag_message(str(FlagCode.NO_SENDER_ADDRESS), "contact.email", {},
+                                       target)
 
 
 def _trimmed(request: IntakeRequest) -> IntakeRequest:

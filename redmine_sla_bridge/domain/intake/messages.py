@@ -106,6 +106,13 @@ _RU: dict[str, str] = {
     "Решение об отказе принимает специалист.",
     "flag.ignored_invalid_value": "$field_label: значение «$value» не распознано и не "
     "использовано.",
+    "flag.no_sender_address": "Уведомление клиенту не отправлено: обращение пришло по "
+    "почте, а адреса отправителя нет (почтовый обработчик Redmine записал автором "
+    "«Аноним»). Свяжитесь с клиентом сами (телефон и имя — в полях обращения); чтобы адрес "
+    "сохранялся, запускайте обработчик с unknown_user=create или читайте ящик командой "
+    "redmine-sla-bridge mail.",
+    "flag.from_free_text": "$field_label: «$value» прочитано из свободного текста "
+    "($where), а не из поля или строки с подписью; проверьте.",
     "note.header": "Здравствуйте!\n\nК сожалению, по регламенту технической поддержки мы "
     "пока не можем взять ваше обращение в работу.",
     "note.problems": "Что не так:",
@@ -183,6 +190,13 @@ _EN: dict[str, str] = {
     "decides whether to refuse.",
     "flag.ignored_invalid_value": "$field_label: \"$value\" could not be read and was not "
     "used.",
+    "flag.no_sender_address": "No notice was sent to the customer: the request came by "
+    "email but has no sender address (Redmine's mail handler filed it as Anonymous). Contact "
+    "the customer yourself (phone and name are in the request's fields); to keep the "
+    "address, run the mail handler with unknown_user=create or read the mailbox with "
+    "redmine-sla-bridge mail.",
+    "flag.from_free_text": "$field_label: \"$value\" was read from the free text ($where), "
+    "not from a field or a labelled line; please check it.",
     "note.header": "Hello,\n\nunfortunately, under the technical support regulation we "
     "cannot start working on your request yet.",
     "note.problems": "What is wrong:",
@@ -213,6 +227,8 @@ _REASON_PARAMS: dict[str, frozenset[str]] = {
 _FLAG_PARAMS: dict[str, frozenset[str]] = {
     "rudeness": frozenset({"words"}),
     "ignored_invalid_value": frozenset({"value", "code", "rule"}),
+    "from_free_text": frozenset({"value", "where"}),
+    "no_sender_address": frozenset(),
 }
 
 
@@ -263,11 +279,26 @@ _DATE_PARAMS = frozenset({"end_of_support", "previous_start", "previous_end", "n
 
 TRUSTED_PARAMS = frozenset({
     "field", "field_label", "field_labels", "fields", "rule", "code", "allowed", "supported",
-    "current", "product", "line", "lines", "title", "versions", *_DATE_PARAMS,
+    "current", "product", "line", "lines", "title", "versions", "where", *_DATE_PARAMS,
 })
 """Names filled from the config, the code or the clock (``product`` is the canonical name
 of a matched product rule). Any other name is customer data: a name added later is
 quoted unless it is listed here."""
+
+
+_FREE_TEXT_PLACES: Mapping[str, Mapping[str, str]] = {
+    "ru": {"text": "текст письма", "signature": "подпись", "sender": "отправитель",
+           "line": "строка"},
+    "en": {"text": "the text", "signature": "the signature", "sender": "the sender",
+           "line": "line"},
+}
+
+
+def free_text_place(language: str, source: str, line: int | None) -> str:
+    """Where a free-text value was read, for the engineer: "подпись, строка 12"."""
+    words = _FREE_TEXT_PLACES.get(language, _FREE_TEXT_PLACES["en"])
+    place = words.get(source, source)
+    return f"{place}, {words['line']} {line}" if line is not None else place
 
 
 def check_override(key: str, template: str) -> None:

@@ -25,6 +25,11 @@ Flag codes (never a refusal, for a human to judge):
 - ``rudeness``: rude or obscene words (AR-7, ID-7); ``params["words"]`` lists them.
 - ``ignored_invalid_value``: an optional field holds an invalid value; it was kept as
   written and not used (``params["code"]`` is the reason code it would have had).
+- ``from_free_text``: a field no field or labelled line gave was read from the free
+  text (``params["value"]`` as written, ``params["where"]``: text or signature, and the
+  line); an engineer should check it.
+- ``no_sender_address``: not raised by the gate but by the plan, for a request that came
+  by email with no address to answer (Redmine's mail handler filed it as Anonymous).
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ class FlagCode(StrEnum):
 
     RUDENESS = "rudeness"
     IGNORED_INVALID_VALUE = "ignored_invalid_value"
+    FROM_FREE_TEXT = "from_free_text"
+    NO_SENDER_ADDRESS = "no_sender_address"
 
 
 def _frozen(params: Mapping[str, str] | None) -> Mapping[str, str]:

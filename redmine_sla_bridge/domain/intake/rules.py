@@ -31,6 +31,8 @@ class IntakeRules:
     - `products`: served products (empty: any product, no version policy);
     - `demo_once_per_days`: the demo rule's window (ID-4, see `demo`);
     - `parse_description`: read labelled lines ("ИНН: ...") from the description;
+    - `read_free_text`: then fill the fields still empty from the free text («версия
+      7.2», the signature; `free_text`), flagged for the engineer;
     - `labels`, `rudeness`, `messages`: the parser's labels, the rude word list, texts.
     """
 
@@ -40,6 +42,7 @@ class IntakeRules:
     products: tuple[ProductRule, ...] = ()
     demo_once_per_days: int = 365
     parse_description: bool = True
+    read_free_text: bool = True
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(DEFAULT_LABELS),
                                                   hash=False)
     rudeness: RudeLexicon = field(default_factory=RudeLexicon)

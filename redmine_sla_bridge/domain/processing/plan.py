@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from redmine_sla_bridge.domain.intake.gate import flags_note, rejection_note
+from redmine_sla_bridge.domain.intake.gate import flags_note, no_sender_address_note, rejection_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.lifecycle import turns
 from redmine_sla_bridge.domain.lifecycle.clock import (
@@ -203,9 +203,10 @@ def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         snap.issue_id, "rejected", ", ".join(decision.intake.codes), decision,
         fields=found,
         status=None if snap.closed else rules.rejected_status,
-        notes=(Note(message.note), *_flags(decision, rules)),
+        notes=(Note(message.note), *_flags(decision, rules), *_unsent_note(snap, decision, rules)),
         mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject,
                     message.mail),
+        unsent=("rejection",) if _unsent_note(snap, decision, rules) else (),
     )
 
 
@@ -228,8 +229,10 @@ def _accept(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
         due_date=_due_date(snap, decision.deadlines.get(TargetKind.RESOLUTION), zone),
         priority=redmine_priority if redmine_priority in snap.priority_order else None,
         notes=_merge_private((Note(note), *_flags(decision, rules),
-                              *_several_questions(snap, rules))),
+                              *_several_questions(snap, rules),
+                              *_unsent_note(snap, decision, rules))),
         mails=_mail("ack", snap, decision.intake.normalized.contact.email, subject, note),
+        unsent=("ack",) if _unsent_note(snap, decision, rules) else (),
     )
 
 
@@ -256,6 +259,16 @@ def acknowledgement_note(decision: RequestDecision, rules: ProcessingRules, issu
         rules.texts, issue_id=issue_id, priority=decision.policy.priority, tier=decision.policy.tier,
         deadlines={k.value: v for k, v in decision.deadlines.items()}, timezone=rules.timezone,
         entitlements=entitlements)
+
+
+def _unsent_note(snap: IssueSnapshot, decision: RequestDecision,
+                 rules: ProcessingRules) -> tuple[Note, ...]:
+    """Issue 17: Redmine's mail handler keeps no address of an unknown sender (Anonymous);
+    with none in the request either, staff are told instead of the customer."""
+    if snap.channel != "email" or decision.intake.normalized.contact.email:
+        return ()
+    return (Note(no_sender_address_note(rules.decision.intake, rules.text_formatting),
+                 private=True),)
 
 
 def _flags(decision: RequestDecision, rules: ProcessingRules) -> tuple[Note, ...]:

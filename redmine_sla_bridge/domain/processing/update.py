@@ -95,6 +95,7 @@ class IssueUpdate:
     # ID-8: issues to process once this update is applied (the contact's next queued
     # request, when this one is done).
     wake: tuple[int, ...] = ()
+    unsent: tuple[str, ...] = ()  # notices with no address to go to (for the log and metrics)
 
     @property
     def writes_issue(self) -> bool:

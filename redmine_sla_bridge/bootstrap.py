@@ -114,12 +114,14 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         raise BootstrapError(f"lifecycle.escalation.at_once_for: unknown SLA priority "
                              f"{', '.join(map(repr, unknown))} (levels: "
                              f"{', '.join(config.policy.priority.levels)})")
+    specs = specs_for_config(config)
     return ProcessingRules(
         decision=decision_rules(config, customers),
         clock=ClockRules(pause_statuses=frozenset(statuses.paused),
                          done_statuses=frozenset(statuses.done),
                          at_risk_share=config.sla.at_risk_share),
-        texts=NoticeTexts(config.language, config.notices.templates.get(config.language, {})),
+        texts=NoticeTexts(config.language, config.notices.templates.get(config.language, {}),
+                          labels={s.key: dict(s.labels) for s in specs if s.labels}),
         rejected_status=statuses.rejected,
         reopened_status=statuses.reopened,
         escalation=escalation,
@@ -133,7 +135,7 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
                          if accounting is not None else None),
         entitlements=config.entitlements.to_domain(),
         people_may_change=frozenset(lifecycle.people_may_change),
-        field_names={spec.key: spec.name for spec in specs_for_config(config)},
+        field_names={spec.key: spec.name for spec in specs},
         text_formatting=config.redmine.text_formatting,
     )
 

@@ -85,6 +85,7 @@ class Action:
     form: CustomFieldForm
     field_id: int | None = None
     changes: tuple[str, ...] = field(default_factory=tuple)
+    renamed: tuple[tuple[str, str], ...] = ()  # list values: (old label, new label)
 
     def describe(self) -> str:
         if self.kind == "create":
@@ -128,6 +129,74 @@ def _form(spec: FieldSpec, values: tuple[str, ...], tracker_ids, project_ids, fo
         visible=visible,
         role_ids=tuple(sorted(role_ids)),
     )
+
+
+def relabel(spec: FieldSpec, values: Sequence[str]) -> tuple[tuple[str, ...],
+                                                            tuple[tuple[str, str], ...]]:
+    """A list field's values with each known one in the config's language, and the
+    renames that takes. Values the bridge does not know (an admin's own) stay; a label
+    that is there already is not added twice (its old spelling is dropped)."""
+    labels, aliases = dict(spec.labels), dict(spec.aliases)
+    out: list[str] = []
+    renames = []
+    for value in values:
+        wanted = labels.get(aliases[value], value) if value in aliases else value
+        if wanted != value:
+            renames.append((value, wanted))
+        if wanted not in out:
+            out.append(wanted)
+    return tuple(out), tuple(renames)
+
+
+def stale_labels(spec: FieldSpec) -> dict[str, str]:
+    """Spellings of the field's values that are not the config's label (another
+    language's), each with the label an issue holding it should get."""
+    labels = dict(spec.labels)
+    return {alias: labels[value] for alias, value in spec.aliases
+            if value in labels and alias != labels[value]}
+
+
+@dataclass(frozen=True)
+class Relabel:
+    """Issues that still hold a list value in another language (written before the
+    config's language changed): each is rewritten with one update, so one journal."""
+
+    issues: Mapping[int, Mapping[int, str]]  # issue id -> field id -> new label
+    counts: Mapping[str, int]  # field name -> issues to rewrite
+
+    def describe(self) -> str:
+        return ("rewrite the values of " + ", ".join(
+            f"{name!r} on {n} issue{'s' if n != 1 else ''}" for name, n in self.counts.items())
+            + " in the config's language")
+
+
+def find_stale(reader: RedmineGateway, specs: Sequence[FieldSpec],
+               ids: Mapping[str, int]) -> Relabel | None:
+    """The issues holding a stale spelling of a list value, any status, any project.
+    Each listed issue's own value is checked again: a filter Redmine does not offer
+    is ignored by /issues.json, and must not make the bridge rewrite other issues."""
+    issues: dict[int, dict[int, str]] = {}
+    counts: dict[str, int] = {}
+    for spec in specs:
+        stale = stale_labels(spec)
+        if not stale or spec.key not in ids:
+            continue
+        field_id = ids[spec.key]
+        filters = {f"cf_{field_id}": "|".join(stale), "status_id": "*", "sort": "id"}
+        for issue in reader.iter_issues(page_size=100, **filters):
+            value = next((f.get("value") for f in issue.get("custom_fields") or ()
+                          if f.get("id") == field_id), None)
+            if isinstance(value, str) and value in stale:
+                issues.setdefault(int(issue["id"]), {})[field_id] = stale[value]
+                counts[spec.name] = counts.get(spec.name, 0) + 1
+    return Relabel(issues, counts) if issues else None
+
+
+def rewrite(relabel: Relabel, writer: RedmineGateway, log: Callable[[str], None] = print) -> None:
+    log(relabel.describe())
+    for issue_id, values in relabel.issues.items():
+        writer.update_issue(issue_id, custom_fields=[{"id": field_id, "value": label}
+                                                     for field_id, label in values.items()])
 
 
 def _candidates(existing: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -234,7 +303,11 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
                                  f"field has that name (config key fields.{spec.key})")
                 continue
             changes.append(f"rename {current['name']!r} to {spec.name!r}")
-        values = tuple(v["value"] for v in current.get("possible_values") or ())
+        values, renamed = relabel(
+            spec, tuple(v["value"] for v in current.get("possible_values") or ()))
+        if renamed:
+            changes.append("rename values " + ", ".join(f"{old!r} to {new!r}"
+                                                        for old, new in renamed))
         missing_values = tuple(v for v in spec.possible_values if v not in values)
         if missing_values:
             changes.append("add values " + ", ".join(missing_values))
@@ -280,7 +353,7 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
                 _form(spec, values + missing_values, (*trackers, *missing_trackers),
                       tuple(sorted(keep_projects | set(target.project_ids))),
                       keep_for_all or for_all, visible, roles),
-                field_id=current["id"], changes=tuple(changes)))
+                field_id=current["id"], changes=tuple(changes), renamed=renamed))
     if conflicts:
         raise ProvisionError("\n".join(conflicts))
     return actions
@@ -346,14 +419,17 @@ class Plan:
     permissions: list[wp.Change] = field(default_factory=list)
     queries: list[sq.QueryAction] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    relabel: Relabel | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.role or self.fields or self.permissions or self.queries or self.pending)
+        return not (self.role or self.fields or self.permissions or self.queries or self.pending
+                    or self.relabel)
 
     def describe(self) -> list[str]:
         lines = [f"create role {self.role!r}"] if self.role else []
         lines += [a.describe() for a in self.fields]
+        lines += [self.relabel.describe()] if self.relabel else []
         lines += [c.describe() for c in self.permissions]
         lines += [a.describe() for a in self.queries]
         lines += [f"then: {p}" for p in self.pending]
@@ -466,6 +542,7 @@ class Provisioner:
         out.fields = plan(self.specs, existing, self.target, details, self.visibility(roles),
                           details.prefetch if details else None)
         ids = self._ids(existing, details)
+        out.relabel = find_stale(self.reader, self.specs, ids)
         created = [a.spec.name for a in out.fields if a.kind == "create"]
         if self.settings.permissions and self.session is not None:
             if out.role is not None or created:
@@ -541,6 +618,11 @@ class Provisioner:
         apply(actions, session, log)
         count += len(actions)
         ids = self._ids(self.existing_fields() or [], self._details())
+        # After the fields' values are renamed, so that the new labels are valid values.
+        stale = find_stale(self.reader, self.specs, ids)
+        if stale is not None:
+            rewrite(stale, self.reader, log)
+            count += len(stale.issues)
         if self.settings.permissions:
             changes = self.permission_changes(ids, roles)
             wp.apply(changes, session, log)

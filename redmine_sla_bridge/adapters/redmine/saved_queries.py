@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.adapters.redmine.admin_forms import AdminFormError, AdminSession
+from redmine_sla_bridge.domain.processing.field_values import value_label
 
 NAMES: dict[str, dict[str, str]] = {
     "en": {"breached": "SLA: breached", "at_risk": "SLA: at risk",
@@ -122,8 +123,11 @@ def definitions(language: str, field_ids: Mapping[str, int], tracker_ids: Sequen
         return QueryDefinition(names[key], project_id, {**base, **filters}, columns, sort, roles)
 
     return [
-        query("breached", {cf("sla_state"): ("=", ("breached",))}, by_resolution),
-        query("at_risk", {cf("sla_state"): ("=", ("at risk",))}, by_resolution),
+        # The state as Redmine holds it: its label in the config's language.
+        query("breached", {cf("sla_state"): ("=", (value_label("sla_state", "breached", language),))},
+              by_resolution),
+        query("at_risk", {cf("sla_state"): ("=", (value_label("sla_state", "at risk", language),))},
+              by_resolution),
         query("awaiting_first_response", {**managed, cf("first_response_at"): ("!*", ())},
               by_first_response),
         query("resolution_today", {**managed, "due_date": ("t", ())}, by_resolution),

@@ -707,11 +707,12 @@ def _changes_note(before_intake: bool, changes: tuple[ForeignChange, ...],
     texts, target = rules.texts, rules.text_formatting
     empty = "—"
 
-    def shown(value: str | None) -> str:
-        return quote(value, target) if value else empty
+    def shown(key: str, value: str | None) -> str:
+        return quote(texts.label(key, value), target) if value else empty
 
     parts = [texts.get("fields.change", field=rules.field_names.get(c.key, c.key),
-                       who=quote(c.who, target), old=shown(c.bridge_value), new=shown(c.value))
+                       who=quote(c.who, target), old=shown(c.key, c.bridge_value),
+                       new=shown(c.key, c.value))
              for c in changes]
     key = "fields.reset" if before_intake else "fields.reverted"
     return texts.get(key, changes="; ".join(parts))

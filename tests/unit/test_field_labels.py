@@ -112,7 +112,8 @@ def test_the_acknowledgement_names_the_tier_as_the_field_shows_it():
 
 def test_saved_queries_filter_on_the_label_of_the_config_language():
     ids = {k: n for n, k in enumerate(("sla_priority", "sla_state", "first_response_due",
-                                       "resolution_due", "tier", "first_response_at"), 1)}
+                                       "resolution_due", "tier", "first_response_at",
+                                       "first_response_day"), 1)}
     for language, breached in (("ru", "нарушено"), ("en", "breached")):
         found = {q.name: q for q in sq.definitions(language, ids, (1,), (3,), 5)}
         query = found[sq.NAMES[language]["breached"]]

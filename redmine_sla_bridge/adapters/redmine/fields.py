@@ -59,7 +59,7 @@ def parse_marker(description: str | None) -> tuple[str | None, str] | None:
 class FieldSpec:
     key: str  # the bridge's own name, e.g. "tier"
     name: str  # the Redmine field name, from the config
-    field_format: str  # "list" or "string"
+    field_format: str  # "list", "string" or "date"
     possible_values: tuple[str, ...] = ()
     searchable: bool = False
     description: str = ""
@@ -93,6 +93,8 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "time zone",
         "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
         "first_response_at": "When support first answered publicly",
+        "first_response_day": "The first-response deadline's day in the regulation's time zone, "
+        "for the query of requests to answer today",
         "impact": "Impact stated by the requester",
         "request_type": "Kind of request: error, information, proposal",
         "intake": "Intake data, filled from the request or from labelled lines of its "
@@ -110,6 +112,8 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "регламента",
         "resolution_due": "Срок решения, ГГГГ-ММ-ДД ЧЧ:ММ по часовому поясу регламента",
         "first_response_at": "Когда поддержка впервые ответила публично",
+        "first_response_day": "День срока первого ответа по часовому поясу регламента: для "
+        "запроса «Ответ нужен сегодня»",
         "impact": "Влияние на работу по оценке заявителя",
         "request_type": "Тип обращения: ошибка, консультация, предложение",
         "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
@@ -166,6 +170,10 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
     specs = [spec(key, "list", values) for key, values in lists.items()]
     specs += [spec(key, "string")
               for key in ("first_response_due", "resolution_due", "first_response_at")]
+    # Redmine filters a date field by "today", a text field never: the deadline's day
+    # makes "first response due today" a saved query (added later: optional until
+    # provisioned).
+    specs.append(spec("first_response_day", "date", required=False))
     specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
     specs.append(spec("intake_key", "string", required=False))
     return specs

@@ -30,7 +30,7 @@ from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineR
 
 ALWAYS_INTERNAL = frozenset({"intake_key"})
 QUERY_FIELDS = frozenset({"sla_priority", "sla_state", "first_response_due", "resolution_due",
-                          "tier", "first_response_at"})
+                          "tier", "first_response_at", "first_response_day"})
 # docs/redmine.md, section 4: what the bridge's user does in a support project.
 BRIDGE_ROLE_PERMISSIONS = (
     "view_issues", "add_issues", "edit_issues", "add_issue_notes", "view_private_notes",
@@ -368,7 +368,8 @@ def manual_steps(actions: Sequence[Action], target: Target,
         spec = action.spec
         if action.kind == "create":
             lines.append(f"{n}. Administration > Custom fields > New custom field > Issues:")
-            lines.append(f"     Format: {'List' if spec.field_format == 'list' else 'Text'}")
+            lines.append("     Format: " + {"list": "List", "date": "Date"}.get(spec.field_format,
+                                                                            "Text"))
             lines.append(f"     Name: {spec.name}")
             lines.append(f"     Description: {spec.full_description}")
             if spec.field_format == "list":
@@ -570,9 +571,8 @@ class Provisioner:
         if self.session is None:
             return sq.plan(wanted, existing, None)
         session = self.session
-        by_key = {(q.get("project_id"), q["name"]): int(q["id"]) for q in existing}
-        found = {by_key[key]: definition for _, definition in wanted
-                 if (key := (definition.project_id, definition.name)) in by_key}
+        found = {int(query["id"]): definition for _, definition in wanted
+                 if (query := sq.find(existing, definition)) is not None}
         pages = _read_all(session, lambda query_id: sq.read_definition(
             session, query_id, found[query_id]), list(found))
         return sq.plan(wanted, existing, lambda query_id, _want: pages[query_id])

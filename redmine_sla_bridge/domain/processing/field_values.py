@@ -109,4 +109,10 @@ def sla_values(decision: RequestDecision, history: IssueHistory, reading: ClockR
         "first_response_due": format_field_time(reading.due(TargetKind.FIRST_RESPONSE), zone),
         "resolution_due": format_field_time(reading.due(TargetKind.RESOLUTION), zone),
         "first_response_at": format_field_time(first.at if first else None, zone),
+        "first_response_day": _day(reading.due(TargetKind.FIRST_RESPONSE), zone),
     }
+
+
+def _day(moment: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    """A deadline's day where the regulation counts (Redmine's date format)."""
+    return moment.astimezone(zone).date().isoformat() if moment else None

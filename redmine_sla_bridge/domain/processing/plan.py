@@ -684,7 +684,8 @@ def _mail(kind: str, snap: IssueSnapshot, to: str | None, subject: str, body: st
 
 _KEY_TO_PATH = {key: path for path, key in PATH_TO_FIELD.items()}
 _RECOMPUTED = frozenset({"tier", "license_status", "sla_priority", "sla_state",
-                         "first_response_due", "resolution_due", "first_response_at"})
+                         "first_response_due", "resolution_due", "first_response_at",
+                         "first_response_day"})
 """Bridge fields every pass computes anew: putting them back is the ordinary update."""
 
 

@@ -196,6 +196,8 @@ def test_a_russian_config_shows_russian_names_and_values(
     names = _russian(sandbox)
     document = sandbox.document(project, language="ru", names=names)
     document["policy"]["tiers"] = TIERS
+    document["policy"]["priority"]["redmine"] = {"P1": "Immediate", "P2": "Urgent",
+                                                 "P3": "High", "P4": "Normal"}
     config = write_config(tmp_path / "bridge-ru.yaml", document)
     result = run_cli("provision", "--config", str(config))
     assert result.exit_code == 0, result.output
@@ -229,8 +231,11 @@ def test_a_russian_config_shows_russian_names_and_values(
         "в срок", "Стандартный", "нет лицензии")
     # The core reads its own values back.
     assert rt.redmine.load(issue["id"]).values["sla_state"] == "on track"
-    note = gateway.issue(issue["id"])["journals"][-1]["notes"]
-    assert "Уровень обслуживания: Стандартный." in note
+    after = gateway.issue(issue["id"])
+    assert "Уровень обслуживания: Стандартный." in after["journals"][-1]["notes"]
+    # Every issue list marks a late request by Redmine's own due date and priority.
+    assert after["due_date"] == shown["resolution_due"][:10]
+    assert after["priority"]["name"] == "High"  # P3, the default impact
 
     page = _issue_page(redmine, issue["id"], tmp_path / f"issue-{issue['id']}-ru.png")
     labels = {name for name in names.values() if _shown(page, name)}
@@ -249,7 +254,8 @@ def test_switching_the_language_renames_the_values_and_rewrites_the_issues(
     english = sandbox.document(project, language="en", names=names)
     english["policy"]["tiers"] = TIERS
     config = write_config(tmp_path / "bridge.yaml", english)
-    assert run_cli("provision", "--config", str(config)).exit_code == 0
+    result = run_cli("provision", "--config", str(config))
+    assert result.exit_code == 0, result.output
     fields = _fields(gateway, names)
     by_id = {f["id"]: key for key, f in fields.items()}
 

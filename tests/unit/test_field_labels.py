@@ -66,6 +66,7 @@ def test_the_field_map_writes_the_config_language_and_reads_any():
                                    {"id": lic, "value": "none"}]}
         assert fields.values_of(issue) == {"sla_state": "at risk", "tier": "premium",
                                            "license_status": "none"}
+    assert fields.label("request_type", "error") == fields.label("request_type", "ошибка") == "ошибка"
     # A value the bridge does not know is read as it is (an admin's own value).
     assert fields.domain_value("sla_state", "queued") == "queued"
     assert fields.domain_value("sla_state", "") is None

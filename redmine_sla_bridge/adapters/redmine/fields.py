@@ -226,11 +226,15 @@ class FieldMap:
         return aliases.get(value, value) if aliases else value
 
     def label(self, key: str, value: str | None) -> str:
-        """A domain value -> what the bridge writes into Redmine ("" clears)."""
+        """A domain value -> what the bridge writes into Redmine ("" clears). A label of
+        another language (a requester's «ошибка» under an English config) is written in
+        the config's, like the domain value it stands for."""
         if value is None:
             return ""
         labels = self._labels.get(key)
-        return labels.get(value, value) if labels else value
+        if not labels:
+            return value
+        return labels.get(self._aliases[key].get(value, value), value)
 
     def values_of(self, issue: Mapping[str, Any]) -> dict[str, str | None]:
         """The bridge's fields as found on an issue JSON (missing ones are absent)."""

@@ -670,6 +670,9 @@ class Provisioner:
                 f"issues; permissions as in docs/redmine.md, section 4)")
         if current.fields:
             lines.append(manual_steps(current.fields, self.target, names))
+        if current.relabel is not None:
+            lines.append(f"Then {current.relabel.describe()}: run `provision` with "
+                         f"redmine.admin, or set each issue's value to the new label by hand")
         if self.settings.permissions:
             internal = [s.name for s in self.specs
                         if s.key in ALWAYS_INTERNAL | set(self.settings.internal_fields)]

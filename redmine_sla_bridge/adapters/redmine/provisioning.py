@@ -3,7 +3,9 @@ and projects, visible to the right roles), who may change them, and the saved qu
 
 Idempotent: the plan is the difference between what the config needs and what Redmine
 has; applying an empty plan changes nothing. Values of list fields, trackers and projects
-are only ever added, never removed, because existing issues and other teams may use them.
+are only ever added, never removed, because existing issues and other teams may use them;
+a list value the bridge knows is renamed to the config's language, and the issues holding
+its old label are rewritten (`find_stale`).
 
 A field is the bridge's by the marker at the end of its description
 (`[redmine-sla-bridge:tier]`), so renaming it in the config renames it in Redmine. A field
@@ -85,7 +87,6 @@ class Action:
     form: CustomFieldForm
     field_id: int | None = None
     changes: tuple[str, ...] = field(default_factory=tuple)
-    renamed: tuple[tuple[str, str], ...] = ()  # list values: (old label, new label)
 
     def describe(self) -> str:
         if self.kind == "create":
@@ -353,7 +354,7 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
                 _form(spec, values + missing_values, (*trackers, *missing_trackers),
                       tuple(sorted(keep_projects | set(target.project_ids))),
                       keep_for_all or for_all, visible, roles),
-                field_id=current["id"], changes=tuple(changes), renamed=renamed))
+                field_id=current["id"], changes=tuple(changes)))
     if conflicts:
         raise ProvisionError("\n".join(conflicts))
     return actions

@@ -8,7 +8,7 @@ import pytest
 
 from redmine_sla_bridge.adapters.redmine import saved_queries as sq
 from redmine_sla_bridge.adapters.redmine.fields import CONFIG_VALUED, FieldMap, field_specs
-from redmine_sla_bridge.adapters.redmine.provisioning import relabel, stale_labels
+from redmine_sla_bridge.adapters.redmine.provisioning import offered_stale, relabel, stale_labels
 from redmine_sla_bridge.config.model import DEFAULT_FIELD_NAMES
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.domain.lifecycle.clock import SlaState
@@ -80,6 +80,10 @@ def test_switching_the_language_renames_known_values_and_keeps_the_rest():
     assert relabel(spec, renamed_values) == (renamed_values, ())
     assert stale_labels(spec) == {"on track": "в срок", "at risk": "под угрозой",
                                   "breached": "нарушено", "paused": "на паузе", "met": "выполнено"}
+    # Only a field still offering an old label is searched for issues to rewrite.
+    offered = {"possible_values": [{"value": v} for v in ("в срок", "breached", "custom")]}
+    assert offered_stale(spec, offered) == ("breached",)
+    assert offered_stale(spec, {"possible_values": [{"value": "в срок"}]}) == ()
     back = specs("en")["sla_state"]
     assert relabel(back, renamed_values)[0] == ("on track", "at risk", "custom", "breached")
     # English shows "Premium": the key itself is then a spelling to migrate.

@@ -15,6 +15,7 @@ the marker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -171,18 +172,30 @@ class Relabel:
             + " in the config's language")
 
 
+def offered_stale(spec: FieldSpec, field: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The stale labels a Redmine list field still offers. They go only once no issue
+    holds them (see Provisioner.apply), so a field that offers none has no issue to
+    rewrite either, and is not searched: a search across every issue of a large
+    Redmine takes seconds."""
+    stale = stale_labels(spec)
+    values = [v.get("value") for v in (field or {}).get("possible_values") or ()]
+    return tuple(v for v in values if v in stale)
+
+
 def find_stale(reader: RedmineGateway, specs: Sequence[FieldSpec],
-               ids: Mapping[str, int]) -> Relabel | None:
-    """The issues holding a stale spelling of a list value, any status, any project.
-    Each listed issue's own value is checked again: a filter Redmine does not offer
-    is ignored by /issues.json, and must not make the bridge rewrite other issues."""
+               fields: Mapping[str, Mapping[str, Any]]) -> Relabel | None:
+    """The issues holding a stale spelling of a list value, any status, any project, for
+    the fields still offering one (`fields`: the Redmine field by key). Each listed
+    issue's own value is checked again: a filter Redmine does not offer is ignored by
+    /issues.json, and must not make the bridge rewrite other issues."""
     issues: dict[int, dict[int, str]] = {}
     counts: dict[str, int] = {}
     for spec in specs:
-        stale = stale_labels(spec)
-        if not stale or spec.key not in ids:
+        stale = {label: stale_labels(spec)[label]
+                 for label in offered_stale(spec, fields.get(spec.key))}
+        if not stale:
             continue
-        field_id = ids[spec.key]
+        field_id = int(fields[spec.key]["id"])
         filters = {f"cf_{field_id}": "|".join(stale), "status_id": "*", "sort": "id"}
         for issue in reader.iter_issues(page_size=100, **filters):
             value = next((f.get("value") for f in issue.get("custom_fields") or ()
@@ -544,7 +557,7 @@ class Provisioner:
         out.fields = plan(self.specs, existing, self.target, details, self.visibility(roles),
                           details.prefetch if details else None)
         ids = self._ids(existing, details)
-        out.relabel = find_stale(self.reader, self.specs, ids)
+        out.relabel = find_stale(self.reader, self.specs, self._found(existing, details))
         created = [a.spec.name for a in out.fields if a.kind == "create"]
         if self.settings.permissions and self.session is not None:
             if out.role is not None or created:
@@ -559,6 +572,10 @@ class Provisioner:
             else:
                 out.pending.append("save the queries, once their fields exist")
         return out
+
+    def _found(self, existing: Sequence[Mapping[str, Any]],
+               details: _FieldForms | None) -> dict[str, Mapping[str, Any]]:
+        return match(self.specs, existing, details, details.prefetch if details else None)
 
     def _ids(self, existing: Sequence[Mapping[str, Any]],
              details: _FieldForms | None) -> dict[str, int]:
@@ -616,14 +633,24 @@ class Provisioner:
         details = self._details()
         actions = plan(self.specs, existing, self.target, details, self.visibility(roles),
                        details.prefetch if details else None)
-        apply(actions, session, log)
+        # A renamed value stays offered until no issue holds it: the rewrite needs the
+        # new label to be valid, and a run that stops half-way finds the rest next time
+        # by the old labels still offered.
+        found = self._found(existing, details)
+        keep = {spec.key: offered_stale(spec, found.get(spec.key)) for spec in self.specs}
+        apply([dataclasses.replace(a, form=dataclasses.replace(a.form, possible_values=(
+            *a.form.possible_values, *keep.get(a.spec.key, ()))))
+            if a.kind == "update" and keep.get(a.spec.key) else a for a in actions],
+            session, log)
         count += len(actions)
-        ids = self._ids(self.existing_fields() or [], self._details())
-        # After the fields' values are renamed, so that the new labels are valid values.
-        stale = find_stale(self.reader, self.specs, ids)
+        stale = find_stale(self.reader, self.specs, found)
         if stale is not None:
             rewrite(stale, self.reader, log)
             count += len(stale.issues)
+        transitional = [a for a in actions if a.kind == "update" and keep.get(a.spec.key)]
+        if transitional:
+            apply(transitional, session, lambda line: log(line + " (drop the old values)"))
+        ids = self._ids(self.existing_fields() or [], self._details())
         if self.settings.permissions:
             changes = self.permission_changes(ids, roles)
             wp.apply(changes, session, log)

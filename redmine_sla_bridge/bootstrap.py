@@ -122,12 +122,14 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         raise BootstrapError(f"lifecycle.needs_decision.tiers: unknown tier "
                              f"{', '.join(map(repr, unknown_tiers))} (tiers: "
                              f"{', '.join(config.policy.tier_names())})")
+    specs = specs_for_config(config)
     return ProcessingRules(
         decision=decision_rules(config, customers),
         clock=ClockRules(pause_statuses=frozenset(statuses.paused),
                          done_statuses=frozenset(statuses.done),
                          at_risk_share=config.sla.at_risk_share),
-        texts=NoticeTexts(config.language, config.notices.templates.get(config.language, {})),
+        texts=NoticeTexts(config.language, config.notices.templates.get(config.language, {}),
+                          labels={s.key: dict(s.labels) for s in specs if s.labels}),
         rejected_status=statuses.rejected,
         reopened_status=statuses.reopened,
         escalation=escalation,
@@ -146,7 +148,7 @@ def processing_rules(config: BridgeConfig, customers: Path | None = None) -> Pro
         flag_questions_from=lifecycle.flag_questions_from,
         entitlements=config.entitlements.to_domain(),
         people_may_change=frozenset(lifecycle.people_may_change),
-        field_names={spec.key: spec.name for spec in specs_for_config(config)},
+        field_names={spec.key: spec.name for spec in specs},
         text_formatting=config.redmine.text_formatting,
     )
 

@@ -84,6 +84,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "first_response_due": "First response due",
         "resolution_due": "Resolution due",
         "first_response_at": "First response at",
+        "first_response_day": "First response due (date)",
         "contact_name": "Contact name",
         "contact_email": "Contact email",
         "contact_phone": "Contact phone",
@@ -108,6 +109,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "first_response_due": "Срок первого ответа",
         "resolution_due": "Срок решения",
         "first_response_at": "Первый ответ",
+        "first_response_day": "Срок первого ответа (дата)",
         "contact_name": "Контактное лицо",
         "contact_email": "Email контакта",
         "contact_phone": "Телефон контакта",
@@ -150,6 +152,7 @@ class FieldNames(StrictModel):
     first_response_due: Text | None = _field_name("first_response_due")
     resolution_due: Text | None = _field_name("resolution_due")
     first_response_at: Text | None = _field_name("first_response_at")
+    first_response_day: Text | None = _field_name("first_response_day")
     contact_name: Text | None = _field_name("contact_name")
     contact_email: Text | None = _field_name("contact_email")
     contact_phone: Text | None = _field_name("contact_phone")

@@ -305,6 +305,20 @@ class TierRuleSpec(StrictModel):
     label: Text | None = Field(
         default=None, description="Shown in the explanation, e.g. 'AR-3 tier 4'."
     )
+    display_name: Text | dict[Literal["ru", "en"], Text] | None = Field(
+        default=None,
+        description="How customers and engineers see the tier (acknowledgement, emails, the "
+        "tier field's value): one text, or one per language, e.g. {ru: Премиум, en: Premium}; "
+        "default the tier's name. Rules of the same tier share the first one given per language.",
+    )
+
+    def display_names(self) -> dict[str, str]:
+        """Language -> display name, as far as given."""
+        if self.display_name is None:
+            return {}
+        if isinstance(self.display_name, str):
+            return {"ru": self.display_name, "en": self.display_name}
+        return {str(lang): text for lang, text in self.display_name.items()}
 
 
 # --- license status -------------------------------------------------------------------
@@ -589,6 +603,16 @@ class PolicyConfig(StrictModel):
         """Declared tiers, highest first."""
         return tuple(dict.fromkeys(rule.name for rule in self.tiers))
 
+    def tier_labels(self) -> dict[str, dict[str, str]]:
+        """Tier -> language -> display name (the tier's name where none is given)."""
+        out: dict[str, dict[str, str]] = {}
+        for rule in self.tiers:
+            names = out.setdefault(rule.name, {})
+            for language, text in rule.display_names().items():
+                names.setdefault(language, text)
+        return {tier: {lang: names.get(lang, tier) for lang in ("ru", "en")}
+                for tier, names in out.items()}
+
     def referenced_calendars(self) -> frozenset[str]:
         """Calendar names this section uses; the root model checks that they exist."""
         named = {self.calendar}
@@ -598,6 +622,17 @@ class PolicyConfig(StrictModel):
     @model_validator(mode="after")
     def _cross_references(self) -> PolicyConfig:
         tiers = self.tier_names()
+        # Redmine holds the display name as the tier field's value, and the bridge reads it
+        # back: two tiers shown alike could not be told apart.
+        for language in ("ru", "en"):
+            seen: dict[str, str] = {}
+            for tier, names in self.tier_labels().items():
+                for spelling in {names[language], tier}:
+                    other = seen.setdefault(spelling.casefold(), tier)
+                    if other != tier:
+                        raise ValueError(
+                            f"tiers: {other} and {tier} are both shown as {spelling!r} "
+                            f"({language}); give them different display_name")
         for index, rule in enumerate(self.tiers):
             if rule.when.is_empty() and index != len(self.tiers) - 1:
                 later = ", ".join(r.name for r in self.tiers[index + 1 :])

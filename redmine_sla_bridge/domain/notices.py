@@ -172,6 +172,12 @@ DEFAULTS: dict[str, dict[str, str]] = {
 class NoticeTexts:
     language: str
     overrides: Mapping[str, str] = field(default_factory=dict)
+    # Field key -> domain value -> how Redmine shows it in this language (the tier's
+    # display name, "в срок" for "on track"), so a note names a value as the field does.
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def label(self, key: str, value: str) -> str:
+        return self.labels.get(key, {}).get(value, value)
 
     def get(self, key: str, **params: object) -> str:
         template = self.overrides.get(key, DEFAULTS[self.language][key])
@@ -193,7 +199,7 @@ def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: s
     number = texts.number(issue_id)
     lines = [texts.get("ack.header", number=number), "", texts.get("ack.priority", priority=priority)]
     if tier:
-        lines.append(texts.get("ack.tier", tier=tier))
+        lines.append(texts.get("ack.tier", tier=texts.label("tier", tier)))
     # The acknowledgement target is met by this very note, so only the others are shown.
     for kind in ("first_response", "resolution"):
         if kind not in deadlines:

@@ -1,10 +1,9 @@
 """Field names in the users' language, and fields found by their marker when renamed.
 
-The Russian test provisions the Russian default names with the default marker, as a
-Russian deployment does: those fields are shared with the preset tests (config/presets are
-Russian) and enabled only for the test projects, so they are left in place. The English
-fields of every other test carry their own marker set (tests/conftest.py `provisioned`),
-which keeps this provisioning from renaming them.
+The Russian tests provision the Russian default names behind a sandbox prefix, with a
+marker set of their own (tests/integration/test_provision_permissions.py `sandbox`): the
+shared default fields of the preset tests keep their values while these tests switch
+languages, and the sandbox's fields are removed afterwards.
 
 The issue page is looked at in Debian's chromium, headless, driven over the DevTools
 protocol on a pipe, after logging in through Redmine's login form like a person.
@@ -16,6 +15,7 @@ import base64
 import contextlib
 import json
 import os
+import secrets
 import select
 import shutil
 import subprocess
@@ -29,8 +29,13 @@ from redmine_sla_bridge.adapters.redmine.fields import FieldMap, marker, specs_f
 from redmine_sla_bridge.config.loader import load_config
 from redmine_sla_bridge.config.model import DEFAULT_FIELD_NAMES
 from redmine_sla_bridge.service.process_issue import process_issue
-from tests.conftest import base_document, write_config
-from tests.integration.test_provision_permissions import FIELD_KEYS, run_cli, sandbox  # noqa: F401
+from tests.conftest import write_config
+from tests.integration.test_provision_permissions import (  # noqa: F401
+    FIELD_KEYS,
+    Sandbox,
+    run_cli,
+    sandbox,
+)
 
 pytestmark = pytest.mark.redmine
 
@@ -142,49 +147,166 @@ class HeadlessChromium:
         os.close(self._out)
 
 
-def test_a_russian_config_names_the_fields_and_queries_in_russian(
-        redmine, redmine_env, gateway, project, support_tracker, make_runtime, tmp_path):
-    document = base_document(redmine, language="ru")
-    document["scope"]["projects"] = [project["identifier"]]
-    config = write_config(tmp_path / "bridge-ru.yaml", document)
-    result = run_cli("provision", "--config", str(config))
-    assert result.exit_code == 0, result.output
+TIERS = [{"name": "standard", "display_name": {"ru": "Стандартный", "en": "Standard"},
+          "when": {}}]
 
-    fields = {f["name"]: f for f in gateway.custom_fields()}
-    assert set(RUSSIAN.values()) <= set(fields)
-    admin = AdminSession(redmine.url, redmine.admin_login, redmine.admin_password)
-    tier = admin.field_details(fields[RUSSIAN["tier"]]["id"])
-    assert tier.description == ("Уровень поддержки по справочнику клиентов "
-                                "(заполняет redmine-sla-bridge) [redmine-sla-bridge:tier]")
-    queries = {q["name"] for q in gateway.iter_paged("/queries.json", "queries")
-               if q.get("project_id") == project["id"]}
-    assert queries == {"SLA: нарушено", "SLA: под угрозой", "Ждут первого ответа",
-                       "Срок решения сегодня"}
 
-    # The bridge finds the Russian fields by name at run time and fills them.
-    rt = make_runtime(document, english_fields=False)
-    issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
-                                 subject="Не работает VPN", description="Помогите, пожалуйста.")
-    assert process_issue(rt, issue["id"]).action == "accepted"
-    values = {f["name"]: f.get("value") for f in gateway.issue(issue["id"])["custom_fields"]}
-    assert values[RUSSIAN["sla_state"]] == "on track"
-    assert values[RUSSIAN["tier"]] == "standard"
+@pytest.fixture()
+def ru_sandbox(redmine, redmine_env, gateway):
+    """A sandbox whose prefix is short enough for the Russian names (Redmine allows 30
+    characters in a field name)."""
+    made = Sandbox(redmine, gateway, prefix="r" + secrets.token_hex(1))
+    yield made
+    made.clean_up()
 
-    browser = HeadlessChromium(tmp_path / "chromium-profile")
+
+def _russian(own: Sandbox) -> dict[str, str]:
+    """The Russian default names, each behind the sandbox's prefix: the shared default
+    fields (the preset tests') are never renamed or given other values by this test."""
+    return {key: f"{own.prefix} {RUSSIAN[key]}" for key in FIELD_KEYS}
+
+
+def _fields(gateway, names: dict[str, str]) -> dict[str, dict]:
+    by_name = {f["name"]: f for f in gateway.custom_fields()}
+    return {key: by_name[name] for key, name in names.items() if name in by_name}
+
+
+def _shown(page: str, text: str) -> bool:
+    return f">{text}</span>" in page or f">{text}</div>" in page
+
+
+def _issue_page(redmine, issue_id: int, shot: Path) -> str:
+    browser = HeadlessChromium(shot.parent / "chromium-profile")
     try:
         browser.log_in(redmine.url, redmine.admin_login, redmine.admin_password)
-        browser.open(f"{redmine.url}/issues/{issue['id']}")
-        shot = tmp_path / f"issue-{issue['id']}-ru.png"
+        browser.open(f"{redmine.url}/issues/{issue_id}")
         browser.screenshot(shot)
         page = browser.evaluate("document.documentElement.outerHTML")
     finally:
         browser.close()
     data = shot.read_bytes()
     assert data.startswith(PNG) and len(data) > 10_000, shot
-    labels = {name for name in RUSSIAN.values() if f"<span>{name}</span>" in page
-              or f">{name}</span>" in page}
+    return page
+
+
+@pytest.mark.slow
+def test_a_russian_config_shows_russian_names_and_values(
+        redmine, gateway, project, support_tracker, ru_sandbox, make_runtime, tmp_path):
+    sandbox = ru_sandbox  # noqa: F811
+    names = _russian(sandbox)
+    document = sandbox.document(project, language="ru", names=names)
+    document["policy"]["tiers"] = TIERS
+    document["policy"]["priority"]["redmine"] = {"P1": "Immediate", "P2": "Urgent",
+                                                 "P3": "High", "P4": "Normal"}
+    config = write_config(tmp_path / "bridge-ru.yaml", document)
+    result = run_cli("provision", "--config", str(config))
+    assert result.exit_code == 0, result.output
+
+    fields = _fields(gateway, names)
+    admin = AdminSession(redmine.url, redmine.admin_login, redmine.admin_password)
+    tier = admin.field_details(fields["tier"]["id"])
+    assert tier.description == ("Уровень поддержки по справочнику клиентов "
+                                f"(заполняет redmine-sla-bridge) {marker('tier', sandbox.prefix)}")
+    offered = lambda key: [v["value"] for v in fields[key]["possible_values"]]  # noqa: E731
+    assert offered("sla_state") == ["в срок", "под угрозой", "нарушено", "на паузе", "выполнено"]
+    assert offered("license_status") == ["действует", "скоро истекает", "истекла", "пробная",
+                                         "нет лицензии"]
+    assert offered("request_type") == ["ошибка", "консультация", "предложение"]
+    assert offered("tier") == ["Стандартный"]
+    assert fields["first_response_day"]["field_format"] == "date"
+    queries = {q["name"] for q in gateway.iter_paged("/queries.json", "queries")
+               if q.get("project_id") == project["id"]}
+    assert queries == {"SLA: нарушено", "SLA: под угрозой", "Ждут первого ответа",
+                       "Ответ нужен сегодня", "Срок решения сегодня"}
+
+    # The bridge finds the Russian fields by name at run time and fills them.
+    rt = make_runtime(document, english_fields=False)
+    issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
+                                 subject="Не работает VPN", description="Помогите, пожалуйста.")
+    assert process_issue(rt, issue["id"]).action == "accepted"
+    by_id = {f["id"]: key for key, f in fields.items()}
+    shown = {by_id[f["id"]]: f.get("value") for f in gateway.issue(issue["id"])["custom_fields"]
+             if f["id"] in by_id}
+    assert (shown["sla_state"], shown["tier"], shown["license_status"]) == (
+        "в срок", "Стандартный", "нет лицензии")
+    # The core reads its own values back.
+    assert rt.redmine.load(issue["id"]).values["sla_state"] == "on track"
+    after = gateway.issue(issue["id"])
+    assert "Уровень обслуживания: Стандартный." in after["journals"][-1]["notes"]
+    # Every issue list marks a late request by Redmine's own due date and priority.
+    assert after["due_date"] == shown["resolution_due"][:10]
+    assert after["priority"]["name"] == "High"  # P3, the default impact
+
+    page = _issue_page(redmine, issue["id"], tmp_path / f"issue-{issue['id']}-ru.png")
+    labels = {name for name in names.values() if _shown(page, name)}
     # The intake key is internal; the admin sees it too, like every other field.
-    assert labels == set(RUSSIAN.values()), sorted(set(RUSSIAN.values()) - labels)
+    assert labels == set(names.values()), sorted(set(names.values()) - labels)
+    for value in ("в срок", "Стандартный", "нет лицензии"):
+        assert _shown(page, value), value
+    assert not _shown(page, "on track") and not _shown(page, "standard")
+
+
+@pytest.mark.slow
+def test_switching_the_language_renames_the_values_and_rewrites_the_issues(
+        redmine, gateway, project, support_tracker, ru_sandbox, make_runtime, tmp_path):
+    sandbox = ru_sandbox  # noqa: F811
+    names = _russian(sandbox)
+    # Field permissions have tests of their own; each plan of them reads many admin pages.
+    english = sandbox.document(project, language="en", names=names, permissions=False)
+    english["policy"]["tiers"] = TIERS
+    config = write_config(tmp_path / "bridge.yaml", english)
+    result = run_cli("provision", "--config", str(config))
+    assert result.exit_code == 0, result.output
+    fields = _fields(gateway, names)
+    by_id = {f["id"]: key for key, f in fields.items()}
+
+    def shown(issue_id: int) -> dict[str, str | None]:
+        return {by_id[f["id"]]: f.get("value") for f in gateway.issue(issue_id)["custom_fields"]
+                if f["id"] in by_id}
+
+    rt_en = make_runtime(english, english_fields=False, name="en")
+    issue = gateway.create_issue(project_id=project["id"], tracker_id=support_tracker,
+                                 subject="VPN is down", description="Please help.")
+    assert process_issue(rt_en, issue["id"]).action == "accepted"
+    written = shown(issue["id"])
+    assert (written["sla_state"], written["tier"], written["license_status"]) == (
+        "on track", "Standard", "none")
+    domain_values = rt_en.redmine.load(issue["id"]).values
+
+    russian = sandbox.document(project, language="ru", names=names, permissions=False)
+    russian["policy"]["tiers"] = TIERS
+    write_config(config, russian)
+    # Before the migration, the Russian bridge reads the English issue as it was written.
+    rt_ru = make_runtime(russian, english_fields=False, name="ru")
+    assert rt_ru.redmine.load(issue["id"]).values == domain_values
+
+    planned = run_cli("provision", "--config", str(config), "--dry-run")
+    assert planned.exit_code == 0, planned.output
+    assert (f"update field {names['sla_state']!r}: rename values 'on track' to 'в срок', "
+            f"'at risk' to 'под угрозой', 'breached' to 'нарушено'") in planned.output
+    assert "'Standard' to 'Стандартный'" in planned.output
+    assert (f"rewrite the values of {names['tier']!r} on 1 issue, {names['license_status']!r} "
+            f"on 1 issue, {names['sla_state']!r} on 1 issue") in planned.output
+    assert (f"update saved query 'SLA: нарушено' in project {project['identifier']}: "
+            f"rename from 'SLA: breached', filters") in planned.output
+    assert shown(issue["id"]) == written  # a dry run changes nothing
+
+    journals = len(gateway.issue(issue["id"])["journals"])
+    migrated = run_cli("provision", "--config", str(config))
+    assert migrated.exit_code == 0, migrated.output
+    now = shown(issue["id"])
+    assert (now["sla_state"], now["tier"], now["license_status"]) == (
+        "в срок", "Стандартный", "нет лицензии")
+    assert len(gateway.issue(issue["id"])["journals"]) == journals + 1  # one update per issue
+    assert "nothing to do" in run_cli("provision", "--config", str(config)).output
+    queries = {q["name"] for q in gateway.iter_paged("/queries.json", "queries")
+               if q.get("project_id") == project["id"]}
+    assert "SLA: breached" not in queries and "SLA: нарушено" in queries
+
+    # The rewrite is no change of the bridge's decision: nothing is reverted, no note.
+    assert rt_ru.redmine.load(issue["id"]).values == domain_values
+    assert process_issue(rt_ru, issue["id"]).action == "unchanged"
+    assert len(gateway.issue(issue["id"])["journals"]) == journals + 1
 
 
 def test_renaming_a_field_in_the_config_renames_it_in_redmine(

@@ -14,8 +14,8 @@ pytestmark = pytest.mark.redmine
 
 FIELD_KEYS = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone",
-    "contact_position",
+    "resolution_due", "first_response_at", "first_response_day", "contact_name",
+    "contact_email", "contact_phone", "contact_position",
     "organization", "inn", "product", "product_version", "contract_number", "impact",
     "request_type", "intake_key",
 )
@@ -56,7 +56,7 @@ def _document(redmine, names: dict[str, str], **sections) -> dict:
 
 
 def _created(output: str) -> int:
-    return output.count("create list field") + output.count("create string field")
+    return sum(output.count(f"create {kind} field") for kind in ("list", "string", "date"))
 
 
 def test_provision_creates_every_field_then_has_nothing_to_do(

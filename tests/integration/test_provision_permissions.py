@@ -28,7 +28,8 @@ pytestmark = pytest.mark.redmine
 
 FIELD_KEYS = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone",
+    "resolution_due", "first_response_at", "first_response_day", "contact_name", "contact_email",
+    "contact_phone",
     "contact_position", "organization", "inn", "product", "product_version",
     "contract_number", "intake_key", "impact", "request_type",
 )

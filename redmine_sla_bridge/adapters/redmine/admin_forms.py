@@ -31,6 +31,9 @@ class AdminFormError(Exception):
     pass
 
 
+GET_ATTEMPTS = 3
+
+
 @dataclass(frozen=True)
 class CustomFieldForm:
     """The values the bridge sets on an issue custom field."""
@@ -97,19 +100,38 @@ class AdminSession:
     def page(self, path: str, params: dict[str, str] | list[tuple[str, str]] | None = None) -> str:
         """An admin page's HTML (logged in first)."""
         self.login()
-        response = self._http.get(self.url + path, params=params, timeout=self._timeout,
-                                  allow_redirects=False)
+        response = self._get(path, params=params, allow_redirects=False)
         if response.status_code != 200:
             raise AdminFormError(f"GET {path}: HTTP {response.status_code}")
         return response.text
 
     def _token(self, path: str) -> str:
-        response = self._http.get(self.url + path, timeout=self._timeout)
-        response.raise_for_status()
+        response = self._get(path)
+        if response.status_code != 200:
+            raise AdminFormError(f"GET {path}: HTTP {response.status_code}")
         match = _TOKEN.search(response.text)
         if not match:
             raise AdminFormError(f"no authenticity_token on {path}")
         return html.unescape(match.group(1))
+
+    def _get(self, path: str, **kwargs) -> requests.Response:
+        """A page, asked again when Redmine does not answer in time (a GET changes
+        nothing); a clear error, never a traceback, when it still does not."""
+        for attempt in range(GET_ATTEMPTS):
+            try:
+                return self._http.get(self.url + path, timeout=self._timeout, **kwargs)
+            except requests.RequestException as exc:
+                if attempt == GET_ATTEMPTS - 1:
+                    raise AdminFormError(f"GET {path}: Redmine did not answer ({exc})") from None
+        raise AssertionError("unreachable")
+
+    def _post(self, path: str, **kwargs) -> requests.Response:
+        # Not repeated: a form post that timed out may have been applied (a second field).
+        try:
+            return self._http.post(self.url + path, timeout=self._timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise AdminFormError(f"POST {path}: Redmine did not answer ({exc}); run `provision` "
+                                 f"again, it plans from what Redmine has") from None
 
     def login(self) -> None:
         with self._login_lock:
@@ -119,17 +141,18 @@ class AdminSession:
         if self._logged_in:
             return
         token = self._token("/login")
-        response = self._http.post(
-            self.url + "/login",
+        response = self._post(
+            "/login",
             data={"authenticity_token": token, "username": self._login, "password": self._password},
             allow_redirects=False,
-            timeout=self._timeout,
         )
+        if response.status_code >= 500:
+            raise AdminFormError(f"POST /login: HTTP {response.status_code} (Redmine failed; "
+                                 f"try again)")
         if response.status_code != 302 or "/login" in response.headers.get("Location", ""):
             raise AdminFormError("Redmine refused the admin login (wrong login or password?)")
         # A non-admin gets 403 on the admin pages: say so now, not after a half-done run.
-        probe = self._http.get(self.url + "/custom_fields", timeout=self._timeout,
-                               allow_redirects=False)
+        probe = self._get("/custom_fields", allow_redirects=False)
         if probe.status_code != 200:
             raise AdminFormError(
                 f"the login works but cannot open Administration > Custom fields "
@@ -142,11 +165,10 @@ class AdminSession:
         Redmine's success, a page with an error box its refusal."""
         self.login()
         token = self._token(form_page)
-        response = self._http.post(
-            self.url + path,
+        response = self._post(
+            path,
             data=[("authenticity_token", token), *data],
             allow_redirects=False,
-            timeout=self._timeout,
         )
         if response.status_code == 302:
             return

@@ -10,6 +10,7 @@ from typing import Any
 from redmine_sla_bridge.domain.lifecycle.clock import SlaState
 from redmine_sla_bridge.domain.lifecycle.turns import LEAD_DECISIONS
 from redmine_sla_bridge.domain.policy import LicenseStatus
+from redmine_sla_bridge.domain.processing.field_values import LANGUAGES, value_label
 
 # Redmine offers a list field's values in the order they were provisioned, and installed
 # fields have "expired" before "trial" (the enum's order is precedence, not display). A
@@ -30,6 +31,9 @@ LICENSE_STATUSES: tuple[str, ...] = tuple(
 )
 SLA_STATES: tuple[str, ...] = tuple(state.value for state in SlaState)
 REQUEST_TYPES = ("error", "information", "proposal")  # AS-5
+CONFIG_VALUED = frozenset({"tier", "sla_priority", "impact", "extension_reason"})
+"""List fields whose values the config declares (tiers with their display names, priority
+levels, impacts, BA-10 delay reasons); every other list field's values are labelled by VALUE_LABELS."""
 
 DUE_FORMAT = "%Y-%m-%d %H:%M"
 """Redmine has no datetime custom field: deadlines are strings in the calendar's zone,
@@ -56,7 +60,7 @@ def parse_marker(description: str | None) -> tuple[str | None, str] | None:
 class FieldSpec:
     key: str  # the bridge's own name, e.g. "tier"
     name: str  # the Redmine field name, from the config
-    field_format: str  # "list" or "string"
+    field_format: str  # "list", "string" or "date"
     possible_values: tuple[str, ...] = ()
     searchable: bool = False
     description: str = ""
@@ -67,6 +71,11 @@ class FieldSpec:
     # requester types in the New issue form and support may correct.
     written_by: str = "bridge"
     marker: str = ""
+    # List fields: (domain value, label in Redmine) in the config's language, and every
+    # spelling the bridge reads back as a domain value (the labels of every language and
+    # the domain value itself), so an issue written under another language still reads.
+    labels: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
 
     @property
     def full_description(self) -> str:
@@ -85,6 +94,8 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "time zone",
         "resolution_due": "Resolution deadline, YYYY-MM-DD HH:MM in the regulation's time zone",
         "first_response_at": "When support first answered publicly",
+        "first_response_day": "The first-response deadline's day in the regulation's time zone, "
+        "for the query of requests to answer today",
         "impact": "Impact stated by the requester",
         "request_type": "Kind of request: error, information, proposal",
         "intake": "Intake data, filled from the request or from labelled lines of its "
@@ -99,18 +110,18 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
-        "license_status": "Статус лицензии на момент обращения: active — действует, "
-        "expiring — скоро истекает, expired — истекла, trial — пробная, none — нет лицензии",
+        "license_status": "Статус лицензии на момент обращения: действует, скоро истекает, "
+        "истекла, пробная, нет лицензии",
         "sla_priority": "Приоритет по регламенту поддержки",
-        "sla_state": "Состояние SLA: on track — в срок, at risk — под угрозой, "
-        "breached — нарушено, paused — на паузе, met — выполнено",
+        "sla_state": "Состояние SLA: в срок, под угрозой, нарушено, на паузе, выполнено",
         "first_response_due": "Срок первого ответа, ГГГГ-ММ-ДД ЧЧ:ММ по часовому поясу "
         "регламента",
         "resolution_due": "Срок решения, ГГГГ-ММ-ДД ЧЧ:ММ по часовому поясу регламента",
         "first_response_at": "Когда поддержка впервые ответила публично",
+        "first_response_day": "День срока первого ответа по часовому поясу регламента: для "
+        "запроса «Ответ нужен сегодня»",
         "impact": "Влияние на работу по оценке заявителя",
-        "request_type": "Тип обращения: error — ошибка, information — консультация, "
-        "proposal — предложение",
+        "request_type": "Тип обращения: ошибка, консультация, предложение",
         "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
         "intake_key": "Ключ идемпотентности обращения, принятого через API: повторная "
         "отправка находит по нему уже созданную задачу",
@@ -135,21 +146,34 @@ PEOPLE_KEYS = frozenset(("lead_decision", "extension_reason", "extended_due"))
 def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
                 impacts: Sequence[str] = ("P1", "P2", "P3", "P4"), language: str = "en",
                 instance: str | None = None, lead_decision: bool = False,
-                extension_reasons: Sequence[str] = ()) -> list[FieldSpec]:
+                extension_reasons: Sequence[str] = (),
+                tier_labels: Mapping[str, Mapping[str, str]] | None = None) -> list[FieldSpec]:
     """Every field the bridge needs, named as in the config's `fields` section, described
-    in `language`, each with its marker."""
+    in `language`, each with its marker. List values are shown in `language`
+    (VALUE_LABELS; tiers by `tier_labels`: tier -> language -> display name, default the
+    tier's key)."""
     texts = _DESCRIPTIONS[language]
+
+    extra = {"tier": {tier: {lang: (tier_labels or {}).get(tier, {}).get(lang, tier)
+                             for lang in LANGUAGES} for tier in tiers}}
 
     def spec(key: str, field_format: str, values: tuple[str, ...] = (), *,
              searchable: bool = False, required: bool = True) -> FieldSpec:
         requester = key in REQUESTER_KEYS
         people = key in PEOPLE_KEYS
         text = texts["intake" if key in _INTAKE_TEXT else key]
-        return FieldSpec(key, getattr(names, key), field_format, values, searchable=searchable,
+        labels = tuple((v, value_label(key, v, language, extra)) for v in values)
+        aliases = {v: v for v in values}
+        for value in values:
+            for lang in LANGUAGES:
+                aliases.setdefault(value_label(key, value, lang, extra), value)
+        return FieldSpec(key, getattr(names, key), field_format,
+                         tuple(label for _, label in labels), searchable=searchable,
                          description=text if requester or people else text + _SET_BY[language],
                          required=required,
                          written_by="requester" if requester else "people" if people else "bridge",
-                         marker=marker(key, instance))
+                         marker=marker(key, instance), labels=labels,
+                         aliases=tuple(aliases.items()))
 
     lists: dict[str, tuple[str, ...]] = {
         "tier": tuple(tiers),
@@ -162,6 +186,10 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
     specs = [spec(key, "list", values) for key, values in lists.items()]
     specs += [spec(key, "string")
               for key in ("first_response_due", "resolution_due", "first_response_at")]
+    # Redmine filters a date field by "today", a text field never: the deadline's day
+    # makes "first response due today" a saved query (added later: optional until
+    # provisioned).
+    specs.append(spec("first_response_day", "date", required=False))
     specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
     specs.append(spec("intake_key", "string", required=False))
     # Only where the config uses them, so a bridge without these rules needs no new field.
@@ -181,15 +209,19 @@ def specs_for_config(config: Any) -> list[FieldSpec]:
                        priorities=priority.levels, impacts=priority.impact_names,
                        language=config.language, instance=config.provision.instance,
                        lead_decision=lifecycle.needs_decision is not None,
-                       extension_reasons=lifecycle.extension.reasons if lifecycle.extension else ())
+                       extension_reasons=lifecycle.extension.reasons if lifecycle.extension else (),
+                       tier_labels=config.policy.tier_labels())
 
 
 class FieldMap:
-    """Bridge field keys <-> Redmine custom field ids, resolved by name at run time."""
+    """Bridge field keys <-> Redmine custom field ids, resolved by name at run time, and
+    list values <-> their labels: the core reads and writes domain values only."""
 
-    def __init__(self, ids: Mapping[str, int]) -> None:
+    def __init__(self, ids: Mapping[str, int], specs: Iterable[FieldSpec] = ()) -> None:
         self._ids = dict(ids)
         self._keys = {v: k for k, v in self._ids.items()}
+        self._labels = {s.key: dict(s.labels) for s in specs if s.labels}
+        self._aliases = {s.key: dict(s.aliases) for s in specs if s.aliases}
 
     @classmethod
     def resolve(cls, specs: Iterable[FieldSpec], redmine_fields: Iterable[Mapping[str, Any]]):
@@ -202,7 +234,7 @@ class FieldMap:
                 "custom fields missing in Redmine (run `redmine-sla-bridge provision`): "
                 + ", ".join(missing)
             )
-        return cls({s.key: by_name[s.name] for s in specs if s.name in by_name})
+        return cls({s.key: by_name[s.name] for s in specs if s.name in by_name}, specs)
 
     def id(self, key: str) -> int:
         return self._ids[key]
@@ -210,16 +242,34 @@ class FieldMap:
     def __contains__(self, key: str) -> bool:
         return key in self._ids
 
+    def domain_value(self, key: str, value: str | None) -> str | None:
+        """A value as Redmine holds it -> the domain's (a label of any language, or an
+        unknown value as it is)."""
+        if value in ("", None):
+            return None
+        aliases = self._aliases.get(key)
+        return aliases.get(value, value) if aliases else value
+
+    def label(self, key: str, value: str | None) -> str:
+        """A domain value -> what the bridge writes into Redmine ("" clears). A label of
+        another language (a requester's «ошибка» under an English config) is written in
+        the config's, like the domain value it stands for."""
+        if value is None:
+            return ""
+        labels = self._labels.get(key)
+        if not labels:
+            return value
+        return labels.get(self._aliases[key].get(value, value), value)
+
     def values_of(self, issue: Mapping[str, Any]) -> dict[str, str | None]:
         """The bridge's fields as found on an issue JSON (missing ones are absent)."""
         out: dict[str, str | None] = {}
         for field in issue.get("custom_fields", ()):
             key = self._keys.get(field.get("id"))
             if key is not None:
-                value = field.get("value")
-                out[key] = value if value not in ("", None) else None
+                out[key] = self.domain_value(key, field.get("value"))
         return out
 
     def payload(self, values: Mapping[str, str | None]) -> list[dict[str, Any]]:
         """`custom_fields` for an issue create/update (None clears a field)."""
-        return [{"id": self._ids[k], "value": "" if v is None else v} for k, v in values.items()]
+        return [{"id": self._ids[k], "value": self.label(k, v)} for k, v in values.items()]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from redmine_sla_bridge.domain.lifecycle.history import (
@@ -49,10 +49,13 @@ def requester_ids(issue: Mapping[str, Any], bridge_user_id: int) -> frozenset[in
 def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
                   status_names: Mapping[int, str],
                   field_keys: Mapping[int, str] | None = None,
-                  mail_requester_id: int | None = None) -> IssueHistory:
+                  mail_requester_id: int | None = None,
+                  domain_value: Callable[[str, str | None], str | None] | None = None,
+                  ) -> IssueHistory:
     """`status_names` maps status ids to names (journals carry ids only);
     `field_keys` maps custom field ids to the bridge's keys (changes to other fields
-    are kept under `cf:<id>`)."""
+    are kept under `cf:<id>`); `domain_value(key, value)` reads a list label back as the
+    domain's value (FieldMap.domain_value), as the issue's current values are read."""
     requesters = requester_ids(issue, bridge_user_id)
     notes: list[Note] = []
     statuses: list[StatusChange] = []
@@ -78,6 +81,8 @@ def build_history(issue: Mapping[str, Any], *, bridge_user_id: int,
                 fields.append(FieldChange(at, name, old, new, role, journal["id"], user_name))
             elif prop == "cf":
                 key = field_keys.get(int(name)) if str(name).isdigit() else None
+                if key is not None and domain_value is not None:
+                    old, new = domain_value(key, old), domain_value(key, new)
                 fields.append(FieldChange(at, f"cf:{key or name}", old, new, role, journal["id"],
                                           user_name))
     current = issue["status"]["name"]

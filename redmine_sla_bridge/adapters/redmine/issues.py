@@ -64,7 +64,8 @@ class RedmineIssues:
         history = build_history(issue, bridge_user_id=facts.bridge_user_id,
                                 status_names=facts.status_names,
                                 field_keys={fields.id(s.key): s.key for s in self.catalog.specs},
-                                mail_requester_id=facts.mail_requester_id)
+                                mail_requester_id=facts.mail_requester_id,
+                                domain_value=fields.domain_value)
         values = fields.values_of(issue)
         assignee = issue.get("assigned_to") or None
         author = issue.get("author") or {}

@@ -3,7 +3,9 @@ and projects, visible to the right roles), who may change them, and the saved qu
 
 Idempotent: the plan is the difference between what the config needs and what Redmine
 has; applying an empty plan changes nothing. Values of list fields, trackers and projects
-are only ever added, never removed, because existing issues and other teams may use them.
+are only ever added, never removed, because existing issues and other teams may use them;
+a list value the bridge knows is renamed to the config's language, and the issues holding
+its old label are rewritten (`find_stale`).
 
 A field is the bridge's by the marker at the end of its description
 (`[redmine-sla-bridge:tier]`), so renaming it in the config renames it in Redmine. A field
@@ -13,6 +15,7 @@ the marker.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineR
 
 ALWAYS_INTERNAL = frozenset({"intake_key"})
 QUERY_FIELDS = frozenset({"sla_priority", "sla_state", "first_response_due", "resolution_due",
-                          "tier", "first_response_at"})
+                          "tier", "first_response_at", "first_response_day"})
 # docs/redmine.md, section 4: what the bridge's user does in a support project.
 BRIDGE_ROLE_PERMISSIONS = (
     "view_issues", "add_issues", "edit_issues", "add_issue_notes", "view_private_notes",
@@ -128,6 +131,86 @@ def _form(spec: FieldSpec, values: tuple[str, ...], tracker_ids, project_ids, fo
         visible=visible,
         role_ids=tuple(sorted(role_ids)),
     )
+
+
+def relabel(spec: FieldSpec, values: Sequence[str]) -> tuple[tuple[str, ...],
+                                                            tuple[tuple[str, str], ...]]:
+    """A list field's values with each known one in the config's language, and the
+    renames that takes. Values the bridge does not know (an admin's own) stay; a label
+    that is there already is not added twice (its old spelling is dropped)."""
+    labels, aliases = dict(spec.labels), dict(spec.aliases)
+    out: list[str] = []
+    renames = []
+    for value in values:
+        wanted = labels.get(aliases[value], value) if value in aliases else value
+        if wanted != value:
+            renames.append((value, wanted))
+        if wanted not in out:
+            out.append(wanted)
+    return tuple(out), tuple(renames)
+
+
+def stale_labels(spec: FieldSpec) -> dict[str, str]:
+    """Spellings of the field's values that are not the config's label (another
+    language's), each with the label an issue holding it should get."""
+    labels = dict(spec.labels)
+    return {alias: labels[value] for alias, value in spec.aliases
+            if value in labels and alias != labels[value]}
+
+
+@dataclass(frozen=True)
+class Relabel:
+    """Issues that still hold a list value in another language (written before the
+    config's language changed): each is rewritten with one update, so one journal."""
+
+    issues: Mapping[int, Mapping[int, str]]  # issue id -> field id -> new label
+    counts: Mapping[str, int]  # field name -> issues to rewrite
+
+    def describe(self) -> str:
+        return ("rewrite the values of " + ", ".join(
+            f"{name!r} on {n} issue{'s' if n != 1 else ''}" for name, n in self.counts.items())
+            + " in the config's language")
+
+
+def offered_stale(spec: FieldSpec, field: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The stale labels a Redmine list field still offers. They go only once no issue
+    holds them (see Provisioner.apply), so a field that offers none has no issue to
+    rewrite either, and is not searched: a search across every issue of a large
+    Redmine takes seconds."""
+    stale = stale_labels(spec)
+    values = [v.get("value") for v in (field or {}).get("possible_values") or ()]
+    return tuple(v for v in values if v in stale)
+
+
+def find_stale(reader: RedmineGateway, specs: Sequence[FieldSpec],
+               fields: Mapping[str, Mapping[str, Any]]) -> Relabel | None:
+    """The issues holding a stale spelling of a list value, any status, any project, for
+    the fields still offering one (`fields`: the Redmine field by key). Each listed
+    issue's own value is checked again: a filter Redmine does not offer is ignored by
+    /issues.json, and must not make the bridge rewrite other issues."""
+    issues: dict[int, dict[int, str]] = {}
+    counts: dict[str, int] = {}
+    for spec in specs:
+        stale = {label: stale_labels(spec)[label]
+                 for label in offered_stale(spec, fields.get(spec.key))}
+        if not stale:
+            continue
+        field_id = int(fields[spec.key]["id"])
+        filters = {f"cf_{field_id}": "|".join(stale), "status_id": "*", "sort": "id"}
+        for issue in reader.iter_issues(page_size=100, **filters):
+            value = next((f.get("value") for f in issue.get("custom_fields") or ()
+                          if f.get("id") == field_id), None)
+            if isinstance(value, str) and value in stale:
+                issues.setdefault(int(issue["id"]), {})[field_id] = stale[value]
+                counts[spec.name] = counts.get(spec.name, 0) + 1
+    return Relabel(issues, counts) if issues else None
+
+
+def rewrite(relabel: Relabel, writer: RedmineGateway, log: Callable[[str], None] = print) -> None:
+    log(relabel.describe())
+    for issue_id, values in relabel.issues.items():
+        writer.update_issue(issue_id, custom_fields=[{"id": field_id, "value": label}
+                                                     for field_id, label in values.items()])
 
 
 def _candidates(existing: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -234,7 +317,11 @@ def plan(specs: Sequence[FieldSpec], existing: Sequence[Mapping[str, Any]], targ
                                  f"field has that name (config key fields.{spec.key})")
                 continue
             changes.append(f"rename {current['name']!r} to {spec.name!r}")
-        values = tuple(v["value"] for v in current.get("possible_values") or ())
+        values, renamed = relabel(
+            spec, tuple(v["value"] for v in current.get("possible_values") or ()))
+        if renamed:
+            changes.append("rename values " + ", ".join(f"{old!r} to {new!r}"
+                                                        for old, new in renamed))
         missing_values = tuple(v for v in spec.possible_values if v not in values)
         if missing_values:
             changes.append("add values " + ", ".join(missing_values))
@@ -295,7 +382,8 @@ def manual_steps(actions: Sequence[Action], target: Target,
         spec = action.spec
         if action.kind == "create":
             lines.append(f"{n}. Administration > Custom fields > New custom field > Issues:")
-            lines.append(f"     Format: {'List' if spec.field_format == 'list' else 'Text'}")
+            lines.append("     Format: " + {"list": "List", "date": "Date"}.get(spec.field_format,
+                                                                            "Text"))
             lines.append(f"     Name: {spec.name}")
             lines.append(f"     Description: {spec.full_description}")
             if spec.field_format == "list":
@@ -346,14 +434,17 @@ class Plan:
     permissions: list[wp.Change] = field(default_factory=list)
     queries: list[sq.QueryAction] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    relabel: Relabel | None = None
 
     @property
     def empty(self) -> bool:
-        return not (self.role or self.fields or self.permissions or self.queries or self.pending)
+        return not (self.role or self.fields or self.permissions or self.queries or self.pending
+                    or self.relabel)
 
     def describe(self) -> list[str]:
         lines = [f"create role {self.role!r}"] if self.role else []
         lines += [a.describe() for a in self.fields]
+        lines += [self.relabel.describe()] if self.relabel else []
         lines += [c.describe() for c in self.permissions]
         lines += [a.describe() for a in self.queries]
         lines += [f"then: {p}" for p in self.pending]
@@ -466,6 +557,7 @@ class Provisioner:
         out.fields = plan(self.specs, existing, self.target, details, self.visibility(roles),
                           details.prefetch if details else None)
         ids = self._ids(existing, details)
+        out.relabel = find_stale(self.reader, self.specs, self._found(existing, details))
         created = [a.spec.name for a in out.fields if a.kind == "create"]
         if self.settings.permissions and self.session is not None:
             if out.role is not None or created:
@@ -481,6 +573,10 @@ class Provisioner:
                 out.pending.append("save the queries, once their fields exist")
         return out
 
+    def _found(self, existing: Sequence[Mapping[str, Any]],
+               details: _FieldForms | None) -> dict[str, Mapping[str, Any]]:
+        return match(self.specs, existing, details, details.prefetch if details else None)
+
     def _ids(self, existing: Sequence[Mapping[str, Any]],
              details: _FieldForms | None) -> dict[str, int]:
         found = match(self.specs, existing, details, details.prefetch if details else None)
@@ -493,9 +589,8 @@ class Provisioner:
         if self.session is None:
             return sq.plan(wanted, existing, None)
         session = self.session
-        by_key = {(q.get("project_id"), q["name"]): int(q["id"]) for q in existing}
-        found = {by_key[key]: definition for _, definition in wanted
-                 if (key := (definition.project_id, definition.name)) in by_key}
+        found = {int(query["id"]): definition for _, definition in wanted
+                 if (query := sq.find(existing, definition)) is not None}
         pages = _read_all(session, lambda query_id: sq.read_definition(
             session, query_id, found[query_id]), list(found))
         return sq.plan(wanted, existing, lambda query_id, _want: pages[query_id])
@@ -538,8 +633,23 @@ class Provisioner:
         details = self._details()
         actions = plan(self.specs, existing, self.target, details, self.visibility(roles),
                        details.prefetch if details else None)
-        apply(actions, session, log)
+        # A renamed value stays offered until no issue holds it: the rewrite needs the
+        # new label to be valid, and a run that stops half-way finds the rest next time
+        # by the old labels still offered.
+        found = self._found(existing, details)
+        keep = {spec.key: offered_stale(spec, found.get(spec.key)) for spec in self.specs}
+        apply([dataclasses.replace(a, form=dataclasses.replace(a.form, possible_values=(
+            *a.form.possible_values, *keep.get(a.spec.key, ()))))
+            if a.kind == "update" and keep.get(a.spec.key) else a for a in actions],
+            session, log)
         count += len(actions)
+        stale = find_stale(self.reader, self.specs, found)
+        if stale is not None:
+            rewrite(stale, self.reader, log)
+            count += len(stale.issues)
+        transitional = [a for a in actions if a.kind == "update" and keep.get(a.spec.key)]
+        if transitional:
+            apply(transitional, session, lambda line: log(line + " (drop the old values)"))
         ids = self._ids(self.existing_fields() or [], self._details())
         if self.settings.permissions:
             changes = self.permission_changes(ids, roles)
@@ -588,6 +698,9 @@ class Provisioner:
                 f"issues; permissions as in docs/redmine.md, section 4)")
         if current.fields:
             lines.append(manual_steps(current.fields, self.target, names))
+        if current.relabel is not None:
+            lines.append(f"Then {current.relabel.describe()}: run `provision` with "
+                         f"redmine.admin, or set each issue's value to the new label by hand")
         if self.settings.permissions:
             internal = [s.name for s in self.specs
                         if s.key in ALWAYS_INTERNAL | set(self.settings.internal_fields)]

@@ -23,13 +23,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from redmine_sla_bridge.adapters.redmine.admin_forms import AdminFormError, AdminSession
+from redmine_sla_bridge.domain.processing.field_values import value_label
 
 NAMES: dict[str, dict[str, str]] = {
     "en": {"breached": "SLA: breached", "at_risk": "SLA: at risk",
            "awaiting_first_response": "Awaiting first response",
+           "first_response_today": "Answer due today",
            "resolution_today": "Resolution due today"},
     "ru": {"breached": "SLA: нарушено", "at_risk": "SLA: под угрозой",
            "awaiting_first_response": "Ждут первого ответа",
+           "first_response_today": "Ответ нужен сегодня",
            "resolution_today": "Срок решения сегодня"},
 }
 VISIBILITY_ROLES = "1"  # Query::VISIBILITY_ROLES
@@ -53,6 +56,9 @@ class QueryDefinition:
     columns: tuple[str, ...]
     sort: tuple[tuple[str, str], ...]
     role_ids: frozenset[int]  # visible to these roles
+    # The query's names in the other languages: a query saved under the config's former
+    # language is renamed, not left beside a new one.
+    former_names: tuple[str, ...] = ()
 
     def differences(self, other: QueryDefinition) -> list[str]:
         out = []
@@ -119,13 +125,21 @@ def definitions(language: str, field_ids: Mapping[str, int], tracker_ids: Sequen
 
     def query(key: str, filters: Mapping[str, tuple[str, tuple[str, ...]]],
               sort: tuple[tuple[str, str], ...]) -> QueryDefinition:
-        return QueryDefinition(names[key], project_id, {**base, **filters}, columns, sort, roles)
+        former = tuple(dict.fromkeys(n[key] for lang, n in NAMES.items()
+                                     if lang != language and n[key] != names[key]))
+        return QueryDefinition(names[key], project_id, {**base, **filters}, columns, sort, roles,
+                               former)
 
     return [
-        query("breached", {cf("sla_state"): ("=", ("breached",))}, by_resolution),
-        query("at_risk", {cf("sla_state"): ("=", ("at risk",))}, by_resolution),
+        # The state as Redmine holds it: its label in the config's language.
+        query("breached", {cf("sla_state"): ("=", (value_label("sla_state", "breached", language),))},
+              by_resolution),
+        query("at_risk", {cf("sla_state"): ("=", (value_label("sla_state", "at risk", language),))},
+              by_resolution),
         query("awaiting_first_response", {**managed, cf("first_response_at"): ("!*", ())},
               by_first_response),
+        query("first_response_today", {**managed, cf("first_response_at"): ("!*", ()),
+                                       cf("first_response_day"): ("t", ())}, by_first_response),
         query("resolution_today", {**managed, "due_date": ("t", ())}, by_resolution),
     ]
 
@@ -164,20 +178,34 @@ def plan(wanted: Sequence[tuple[str, QueryDefinition]], existing: Sequence[Mappi
     ("" for all projects) with a definition; `existing` is /queries.json; `read(id,
     wanted)` reads a query's edit form (None: without the admin forms, where a query of
     the right name counts as in place)."""
-    by_key = {(q.get("project_id"), q["name"]): q for q in existing}
     actions = []
     for project, definition in wanted:
-        current = by_key.get((definition.project_id, definition.name))
+        current = find(existing, definition)
         if current is None:
             actions.append(QueryAction("create", definition, project))
             continue
+        renamed = [f"rename from {current['name']!r}"] if current["name"] != definition.name else []
         if read is None:
+            if renamed:
+                actions.append(QueryAction("update", definition, project, current["id"],
+                                           tuple(renamed)))
             continue
-        changes = definition.differences(read(current["id"], definition))
+        changes = renamed + definition.differences(read(current["id"], definition))
         if changes:
             actions.append(QueryAction("update", definition, project, current["id"],
                                        tuple(changes)))
     return actions
+
+
+def find(existing: Sequence[Mapping], definition: QueryDefinition) -> Mapping | None:
+    """The saved query `definition` is in `existing` (/queries.json): by its name in its
+    project, else by a name it had in another language."""
+    by_key = {(q.get("project_id"), q["name"]): q for q in existing}
+    for name in (definition.name, *definition.former_names):
+        found = by_key.get((definition.project_id, name))
+        if found is not None:
+            return found
+    return None
 
 
 def read_definition(session: AdminSession, query_id: int,

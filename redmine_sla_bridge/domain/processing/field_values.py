@@ -35,6 +35,56 @@ PATH_TO_FIELD: Mapping[str, str] = {
 }
 """Request path -> the field it is shown in."""
 
+LANGUAGES = ("en", "ru")
+
+VALUE_LABELS: Mapping[str, Mapping[str, Mapping[str, str]]] = {
+    # AS/AR/BA clock states (domain.lifecycle.clock.SlaState).
+    "sla_state": {
+        "on track": {"en": "on track", "ru": "в срок"},
+        "at risk": {"en": "at risk", "ru": "под угрозой"},
+        "breached": {"en": "breached", "ru": "нарушено"},
+        "paused": {"en": "paused", "ru": "на паузе"},
+        "met": {"en": "met", "ru": "выполнено"},
+        # ID-8, ID-1/AR-7, BA-7 (domain.lifecycle.turns).
+        "queued": {"en": "queued", "ru": "в очереди"},
+        "needs decision": {"en": "needs decision", "ru": "ждёт решения руководителя"},
+        "extended": {"en": "extended", "ru": "срок продлён"},
+    },
+    # ID-1 / AR-7: the head of support's decision (domain.lifecycle.turns.LEAD_DECISIONS).
+    "lead_decision": {
+        "needed": {"en": "needed", "ru": "требуется"},
+        "serve": {"en": "serve", "ru": "обслужить"},
+        "refuse": {"en": "refuse", "ru": "отказать"},
+    },
+    # domain.policy.LicenseStatus.
+    "license_status": {
+        "active": {"en": "active", "ru": "действует"},
+        "expiring": {"en": "expiring", "ru": "скоро истекает"},
+        "expired": {"en": "expired", "ru": "истекла"},
+        "trial": {"en": "trial", "ru": "пробная"},
+        "none": {"en": "none", "ru": "нет лицензии"},
+    },
+    # AS-5.
+    "request_type": {
+        "error": {"en": "error", "ru": "ошибка"},
+        "information": {"en": "information", "ru": "консультация"},
+        "proposal": {"en": "proposal", "ru": "предложение"},
+    },
+}
+"""The one table of list values as Redmine shows them: field key -> the domain's value ->
+language -> label. The domain keeps its own values; the Redmine adapter writes the label
+of the config's language and reads any label (or the domain value) back. A new value of a
+list field needs a row here (tests/unit/test_field_labels.py fails without it). English
+labels are the domain values, so an English installation never has values to migrate."""
+
+
+def value_label(key: str, value: str, language: str,
+                extra: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> str:
+    """The label of a domain value in `language`; the value itself where none is known
+    (a value the config declares, such as a priority level, is shown as written)."""
+    table = (extra or {}).get(key) or VALUE_LABELS.get(key) or {}
+    return table.get(value, {}).get(language, value)
+
 
 def fields_from_request(request: IntakeRequest,
                         paths: Iterable[str] = PATH_TO_FIELD) -> dict[str, str | None]:
@@ -69,4 +119,10 @@ def sla_values(decision: RequestDecision, history: IssueHistory, reading: ClockR
         "first_response_due": format_field_time(reading.due(TargetKind.FIRST_RESPONSE), zone),
         "resolution_due": format_field_time(reading.due(TargetKind.RESOLUTION), zone),
         "first_response_at": format_field_time(first.at if first else None, zone),
+        "first_response_day": _day(reading.due(TargetKind.FIRST_RESPONSE), zone),
     }
+
+
+def _day(moment: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    """A deadline's day where the regulation counts (Redmine's date format)."""
+    return moment.astimezone(zone).date().isoformat() if moment else None

@@ -19,7 +19,7 @@ from redmine_sla_bridge.domain.processing.snapshot import IssueSnapshot
 
 OWNED_KEYS: tuple[str, ...] = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "first_response_at", "intake_key",
+    "resolution_due", "first_response_at", "first_response_day", "intake_key",
 )
 """Fields only the bridge writes."""
 

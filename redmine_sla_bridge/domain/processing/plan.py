@@ -987,7 +987,8 @@ def _mail(kind: str, snap: IssueSnapshot, to: str | None, subject: str, body: st
 
 _KEY_TO_PATH = {key: path for path, key in PATH_TO_FIELD.items()}
 _RECOMPUTED = frozenset({"tier", "license_status", "sla_priority", "sla_state",
-                         "first_response_due", "resolution_due", "first_response_at"})
+                         "first_response_due", "resolution_due", "first_response_at",
+                         "first_response_day"})
 """Bridge fields every pass computes anew: putting them back is the ordinary update."""
 
 
@@ -1010,11 +1011,12 @@ def _changes_note(before_intake: bool, changes: tuple[ForeignChange, ...],
     texts, target = rules.texts, rules.text_formatting
     empty = "—"
 
-    def shown(value: str | None) -> str:
-        return quote(value, target) if value else empty
+    def shown(key: str, value: str | None) -> str:
+        return quote(texts.label(key, value), target) if value else empty
 
     parts = [texts.get("fields.change", field=rules.field_names.get(c.key, c.key),
-                       who=quote(c.who, target), old=shown(c.bridge_value), new=shown(c.value))
+                       who=quote(c.who, target), old=shown(c.key, c.bridge_value),
+                       new=shown(c.key, c.value))
              for c in changes]
     key = "fields.reset" if before_intake else "fields.reverted"
     return texts.get(key, changes="; ".join(parts))

@@ -38,7 +38,8 @@ from tests.unit.processing.builders import (
 
 ACCEPTED = {"tier": "standard", "license_status": "none", "sla_priority": "P3",
             "sla_state": "on track", "first_response_due": "2026-03-02 18:00",
-            "resolution_due": "2026-03-10 18:00"}  # 5 working days, 9 March off
+            "resolution_due": "2026-03-10 18:00",  # 5 working days, 9 March off
+            "first_response_day": "2026-03-02"}
 
 
 @pytest.fixture(scope="module")

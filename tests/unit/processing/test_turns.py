@@ -34,7 +34,8 @@ DONE = frozenset({"Resolved", "Closed"})
 EMAIL = "ivan@customer.example"
 ACCEPTED = {"tier": "standard", "license_status": "none", "sla_priority": "P3",
             "sla_state": "on track", "first_response_due": "2026-03-02 18:00",
-            "resolution_due": "2026-03-10 18:00", "contact_email": EMAIL}
+            "resolution_due": "2026-03-10 18:00", "first_response_day": "2026-03-02",
+            "contact_email": EMAIL}
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from redmine_sla_bridge.config.mail import MailConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.provision import ProvisionConfig
+from redmine_sla_bridge.config.sweep import SweepConfig
 from redmine_sla_bridge.config.types import Text
 from redmine_sla_bridge.domain.markup import TextFormatting
 
@@ -93,6 +94,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Product version",
         "contract_number": "Contract number",
         "intake_key": "Intake key",
+        "next_check": "Next SLA check",
         "impact": "Impact",
         "request_type": "Request type",
     },
@@ -114,6 +116,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Версия продукта",
         "contract_number": "Номер договора",
         "intake_key": "Ключ обращения",
+        "next_check": "Следующая проверка SLA",
         "impact": "Влияние",
         "request_type": "Тип обращения",
     },
@@ -153,6 +156,7 @@ class FieldNames(StrictModel):
     product_version: Text | None = _field_name("product_version")
     contract_number: Text | None = _field_name("contract_number")
     intake_key: Text | None = _field_name("intake_key")
+    next_check: Text | None = _field_name("next_check")
     impact: Text | None = _field_name("impact")
     request_type: Text | None = _field_name("request_type")
 
@@ -297,6 +301,7 @@ class BridgeConfig(StrictModel):
     sla: SlaConfig = Field(default_factory=SlaConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(
         default_factory=dict,

@@ -55,7 +55,7 @@ def parse_marker(description: str | None) -> tuple[str | None, str] | None:
 class FieldSpec:
     key: str  # the bridge's own name, e.g. "tier"
     name: str  # the Redmine field name, from the config
-    field_format: str  # "list" or "string"
+    field_format: str  # "list", "string" or "date"
     possible_values: tuple[str, ...] = ()
     searchable: bool = False
     description: str = ""
@@ -90,6 +90,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "description",
         "intake_key": "Idempotency key of a request taken in through the intake API: a "
         "retried request finds its issue by it",
+        "next_check": "The day the SLA state can next change by time alone (at risk, breach, "
+        "reminder, auto-close), in the regulation's time zone; 9999-12-31: never. The sweep "
+        "reads only issues due by it",
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
@@ -108,6 +111,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
         "intake_key": "Ключ идемпотентности обращения, принятого через API: повторная "
         "отправка находит по нему уже созданную задачу",
+        "next_check": "День, когда состояние SLA может измениться само (под угрозой, нарушение, "
+        "напоминание, автозакрытие), по часовому поясу регламента; 9999-12-31 — никогда. "
+        "Проверка сроков читает только задачи, чей день настал",
     },
 }
 
@@ -148,6 +154,8 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
               for key in ("first_response_due", "resolution_due", "first_response_at")]
     specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
     specs.append(spec("intake_key", "string", required=False))
+    # Added later: installations work without it (every sweep pass reads everything).
+    specs.append(spec("next_check", "date", required=False))
     return specs
 
 

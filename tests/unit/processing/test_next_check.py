@@ -89,7 +89,8 @@ def test_the_value_is_the_same_when_recomputed_before_its_instant(rules):
     assert next_check_value(first, rules.timezone) == next_check_value(again, rules.timezone)
 
 
-def feedback(answered=at(2, 11)) -> Journal:
+def feedback() -> Journal:
+    answered = at(2, 11)
     return (Journal(at(2, 10)).note(at(2, 10, 1), Role.BRIDGE, "registered")
             .field(at(2, 10, 1), "cf:sla_state", None, "on track")
             .note(answered, Role.SUPPORT, "Does it work now?").move(answered, "Feedback"))

@@ -24,6 +24,7 @@ def _document(redmine, project):
     document["scope"]["projects"] = [project["identifier"]]
     document["polling"] = {"enabled": False}
     document["policy"]["targets"] = [{"when": {}, "first_response": "8h"}]
+    document["sweep"] = {"fast": True}
     return document
 
 
@@ -40,8 +41,9 @@ def _accepted(rt, gateway, project, tracker, subject: str) -> int:
 
 
 def _breach_moment(rt, gateway, issue_id) -> dt.datetime:
-    from redmine_sla_bridge.domain.processing.field_values import parse_field_time
     from zoneinfo import ZoneInfo
+
+    from redmine_sla_bridge.domain.processing.field_values import parse_field_time
 
     due = parse_field_time(_fields(gateway, issue_id)["First response due"],
                            ZoneInfo(rt.rules.timezone))

@@ -40,8 +40,7 @@ user = User.find_by_login("admin")
 now = Time.now.utc
 rows = (1..%(count)d).map do |i|
   {journalized_type: "Issue", journalized_id: issue.id, user_id: user.id,
-   notes: "Checked the logs again (#{i}).", private_notes: true, created_on: now,
-   updated_on: now}
+   notes: "Checked the logs again (#{i}).", private_notes: true, created_on: now}
 end
 Journal.insert_all(rows) unless rows.empty?
 puts Journal.where(journalized_type: "Issue", journalized_id: issue.id).count

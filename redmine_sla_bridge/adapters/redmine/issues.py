@@ -113,29 +113,39 @@ class RedmineIssues:
         for issue in self.gateway.iter_issues(page_size=100, **filters):
             yield self._listed(issue)
 
-    def due_issues(self, day: str) -> Iterator[ListedIssue | None] | None:
+    def due_issues(self, day: str, unstamped_since: str) -> Iterator[ListedIssue | None] | None:
         """The open issues of the scope whose `next_check` is `day` or earlier, then
-        those without a value (never stamped: new, or from before the field existed).
-        None when the field's id is unknown (not provisioned): read `open_issues`.
+        those without a value updated at or after `unstamped_since` (an ISO timestamp):
+        new, or cleared by hand. None when the field's id is unknown (not provisioned):
+        read `open_issues`.
 
-        Two queries, so a pass costs 2 + due/100 page requests. Redmine filters on a
-        custom field only where the field is enabled for the query's project (or for
-        all projects), so a scope of several projects is queried one project at a time.
-        A filter Redmine ignored would list more: what it should not have is skipped."""
+        Two queries, so a pass costs 2 + due/100 page requests. "No value" (`!*`) is a
+        LEFT JOIN with IS NULL that Redmine runs once per candidate issue (on SQLite ~6 ms
+        each: a minute at 10,000 open issues); the `updated_on` filter keeps the
+        candidates to the recently changed few (`service.sweep.UNSTAMPED_LOOKBACK`).
+        Issues never stamped and not changed since are the full pass's (it stamps every
+        issue it reads).
+
+        Redmine filters on a custom field only where the field is enabled for the
+        query's project (or for all projects), so a scope of several projects is
+        queried one project at a time. A filter Redmine ignored would list more: what
+        it should not have is skipped."""
         fields = self._due_field_map()
         if fields is None or "next_check" not in fields:
             return None
-        return self._due(fields, f"cf_{fields.id('next_check')}", day)
+        return self._due(fields, f"cf_{fields.id('next_check')}", day, unstamped_since)
 
-    def _due(self, fields: FieldMap, cf: str, day: str) -> Iterator[ListedIssue | None]:
+    def _due(self, fields: FieldMap, cf: str, day: str,
+             unstamped_since: str) -> Iterator[ListedIssue | None]:
         base = {"status_id": "open", "sort": "id", **self.catalog.scope_filters()}
         projects = self.catalog.facts.project_ids
         scopes = ([{"project_id": str(p)} for p in sorted(projects)]
                   if projects is not None and len(projects) > 1 else [{}])
+        queries = (({cf: f"<={day}"}, lambda v: v is not None and v <= day),
+                   ({cf: "!*", "updated_on": f">={unstamped_since}"}, lambda v: v is None))
         for scope in scopes:
-            for value, wanted in ((f"<={day}", lambda v: v is not None and v <= day),
-                                  ("!*", lambda v: v is None)):
-                for issue in self._keyset_pages({**base, **scope, cf: value}):
+            for query, wanted in queries:
+                for issue in self._keyset_pages({**base, **scope, **query}):
                     if not wanted(fields.values_of(issue).get("next_check")):
                         continue
                     yield self._listed(issue)

@@ -50,8 +50,8 @@ class FakeIssues:
         self.log("list open")
         yield from self.listed
 
-    def due_issues(self, day: str) -> Iterator[ListedIssue | None] | None:
-        self.log(f"list due by {day}")
+    def due_issues(self, day: str, unstamped_since: str) -> Iterator[ListedIssue | None] | None:
+        self.log(f"list due by {day}, unstamped since {unstamped_since}")
         return iter(self.due) if self.due is not None else None
 
     def updated_since(self, cursor: str, *, offset: int, limit: int) -> list[tuple[int, str]]:

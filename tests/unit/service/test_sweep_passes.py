@@ -40,7 +40,9 @@ def test_the_fast_pass_reads_the_due_issues_only_and_writes_the_breach_with_the_
     issues.listed = [listed(at(2, 10), DUE)] * 50  # the open issues a full pass would read
     report = sweep(bridge, at(2, 18, 1))
     assert not report.full and report.seen == 1
-    assert [c for c in log.calls if c.startswith("list")] == ["list due by 2026-03-02"]
+    # Without a value: only issues changed in the last 2 h (2 March 18:01 MSK = 15:01 UTC).
+    assert [c for c in log.calls if c.startswith("list")] == [
+        "list due by 2026-03-02, unstamped since 2026-03-02T13:01:00Z"]
     (update,) = issues.applied
     # First response breached; the resolution target's at-risk day comes next.
     assert update.fields["sla_state"] == "breached"

@@ -143,7 +143,6 @@ def measure(rm, tracker_id: int, size: int, keep: bool) -> dict:
             fast = one_pass(config, "fast")
     finally:
         if not keep:
-            common.log(f"deleting {identifier} ...")
             common.delete_project(rm, identifier)
     return {"size": size, "due": size // 100, "full": full, "fast": fast}
 

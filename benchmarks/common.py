@@ -384,12 +384,16 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30.
 
 
 def server_cpu(proc: subprocess.Popen) -> float:
-    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
+    """CPU seconds (user + system) used so far by a gunicorn master and its workers, and
+    the drainer process (forked by a thread of the master: its children are listed
+    under that thread's task)."""
     ticks = os.sysconf("SC_CLK_TCK")
     pids = [proc.pid]
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
+    for children in Path(f"/proc/{proc.pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in children.read_text().split()]
+        except OSError:
+            continue
     total = 0
     for pid in pids:
         try:

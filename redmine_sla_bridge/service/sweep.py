@@ -39,7 +39,7 @@ UNSTAMPED_LOOKBACK = dt.timedelta(hours=2)
 an issue the event path has not stamped yet, a value cleared by hand. Events stamp every
 issue they process, so older unstamped ones are anomalies left to the full pass, which
 stamps everything it reads. Redmine runs its "no value" filter once per candidate issue
-(~6 ms each on SQLite: a minute for 10,000), so the candidates must stay few."""
+(4-7 ms each on SQLite: up to a minute for 10,000), so the candidates must stay few."""
 
 
 @dataclass

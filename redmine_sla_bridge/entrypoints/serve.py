@@ -53,9 +53,11 @@ log = logging.getLogger(__name__)
 
 
 # How long a thread may hold the GIL while another wants it (Python's default: 5 ms).
-# The drainer thread is CPU-bound for a few ms per event (HTTP client, JSON, policy);
+# A drainer thread is CPU-bound for a few ms per event (HTTP client, JSON, policy);
 # request threads that only parse a webhook and wait for a commit each queued behind it
-# for up to 5 ms per GIL hand-over, which capped ingest while the drainer was working.
+# for up to 5 ms per GIL hand-over, which capped ingest while the drainer ran in the
+# workers (it still does under `serve --dev`); request threads still hand over to each
+# other.
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 # gunicorn's timeouts (see docs/deployment.md). An idle keep-alive connection waits in

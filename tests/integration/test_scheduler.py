@@ -70,6 +70,7 @@ def test_the_scheduler_registers_every_job_at_its_interval(make_runtime, redmine
     document = base_document(redmine)
     document["polling"] = {"interval_seconds": 45}
     document["lifecycle"] = {"sweep_interval_seconds": 120}
+    document["sweep"] = {"fast": True}
     rt = make_runtime(document)
     scheduler = BridgeScheduler(rt, holder="x")
     jobs = {job.id: job.trigger for job in scheduler.scheduler.get_jobs()}

@@ -145,7 +145,7 @@ def _auto_close_instants(history: IssueHistory, rules: ProcessingRules,
         start = idle_start(history, rule.idle_since)
         if share is None or start is None:
             continue
-        minutes = math.floor(schedule.between(start, due) * share / dt.timedelta(minutes=1))
+        minutes = math.ceil(schedule.between(start, due) * share / dt.timedelta(minutes=1))
         reminder = schedule.add(start, WorkingMinutes(minutes))
         # A reminder already due was sent by the pass that found it (or is sent with
         # the close): only one still to come is a candidate, so the value does not

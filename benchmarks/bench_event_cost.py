@@ -1,6 +1,6 @@
 """Cost of one event against the real Redmine: API calls and the bridge's own CPU time.
 
-    .venv/bin/python benchmarks/bench_event_cost.py [--issues 30]
+    .venv/bin/python benchmarks/bench_event_cost.py [--issues 30] [--journals 1,100,1000]
 
 Workload: `--issues` new requests filed (untimed) in the dedicated project
 `sla-bench-cost` (tracker "SLA Bench"), then `process_issue` on each, one after the
@@ -16,7 +16,12 @@ Method:
   bridge's own cost: its logic plus the HTTP client (requests, urllib3, JSON). The part
   spent inside Redmine calls (building requests, parsing answers) is measured the same
   way around each gateway call and printed apart. Wall time is printed too; it is mostly
-  Redmine (WEBrick, `Connection: close` as configured by `redmine.keep_alive: false`).
+  Redmine (kept-alive connections to Puma; `Connection: close` to WEBrick).
+
+Growth with journals (`--journals`): for each count N, one accepted issue gets N - 1 more
+journals (private notes of the bridge's user, bulk-inserted in Ruby), then one event is
+processed on it `--repeats` times (nothing changes: one GET with every journal). The
+projects are `sla-bench-cost-<random>`, deleted at the end.
 """
 
 from __future__ import annotations
@@ -29,7 +34,17 @@ from pathlib import Path
 
 import common
 
-PROJECT = "sla-bench-cost"
+_JOURNALS_RUBY = """
+issue = Issue.find(%(issue)d)
+user = User.find_by_login("admin")
+now = Time.now.utc
+rows = (1..%(count)d).map do |i|
+  {journalized_type: "Issue", journalized_id: issue.id, user_id: user.id,
+   notes: "Checked the logs again (#{i}).", private_notes: true, created_on: now}
+end
+Journal.insert_all(rows) unless rows.empty?
+puts Journal.where(journalized_type: "Issue", journalized_id: issue.id).count
+"""
 
 
 class CpuInCalls:
@@ -84,27 +99,71 @@ def measure(rt, issue_ids, probe: CpuInCalls, label: str) -> None:
     return max(totals), statistics.median(cpu)
 
 
+def journal_growth(rm, rt, project, tracker_id, counts, repeats, probe) -> None:
+    from redmine_sla_bridge.service.process_issue import process_issue
+
+    rows = []
+    for count in counts:
+        (issue_id,) = common.create_issues(rm, project["id"], tracker_id, 1, f"Journals {count}")
+        process_issue(rt, issue_id)  # accepted: 1 journal (the acknowledgement)
+        total = int(rm.local().runner(_JOURNALS_RUBY % {"issue": issue_id, "count": count - 1})
+                    .strip().splitlines()[-1])
+        cpu, http, calls = [], [], []
+        for _ in range(repeats):
+            before = rt.redmine.gateway.calls.total
+            probe.cpu = 0.0
+            c = time.process_time()
+            process_issue(rt, issue_id)
+            cpu.append(time.process_time() - c)
+            http.append(probe.cpu)
+            calls.append(rt.redmine.gateway.calls.total - before)
+        rows.append((total, max(calls), statistics.median(cpu), statistics.median(http)))
+    print(f"one event against the issue's journals ({repeats} runs each, medians):")
+    for total, calls, cpu, http in rows:
+        print(f"  {total:5d} journals: {calls} API calls, bridge CPU {cpu * 1e3:7.2f} ms "
+              f"(HTTP client {http * 1e3:6.2f}, logic {(cpu - http) * 1e3:6.2f})")
+    base = rows[0]
+    for total, _, cpu, _ in rows[1:]:
+        print(f"  growth {base[0]} -> {total} journals: CPU x{cpu / base[2]:.1f} for "
+              f"x{total / base[0]:.0f} journals")
+    print(f"target: <= 2 API calls regardless ({max(r[1] for r in rows)}), cost at most linear")
+
+
 def main() -> None:
+    import uuid
+
     parser = argparse.ArgumentParser()
     parser.add_argument("--issues", type=int, default=30)
+    parser.add_argument("--journals", default="1,100,1000",
+                        help="journal counts of the growth curve ('' to skip)")
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     print(f"machine: {common.machine()}")
     rm = common.redmine()
+    print(f"Redmine: {rm.url} served by {rm.server}, keep-alive {'on' if rm.keep_alive else 'off'}")
     tracker_id = common.bench_tracker(rm)
-    project = common.bench_project(rm, PROJECT, tracker_id)
-    with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
-        config = common.write_config(Path(tmp) / "bridge.yaml", common.document_for(
-            rm, projects=[PROJECT], store=f"sqlite:///{tmp}/bridge.sqlite3"))
-        rt = common.runtime_for(config)
-        probe = CpuInCalls(rt.redmine.gateway)
-        _ = rt.redmine.catalog.facts  # once per process, as in serve
-        issue_ids = common.create_issues(rm, project["id"], tracker_id, args.issues,
-                                         "Cost benchmark")
-        calls, cpu = measure(rt, issue_ids, probe, "new request (intake, SLA fields, acknowledgement)")
-        measure(rt, issue_ids, probe, "repeat delivery (nothing changed)")
-        rt.store.close()
+    identifier = f"sla-bench-cost-{uuid.uuid4().hex[:6]}"
+    project = common.bench_project(rm, identifier, tracker_id)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-cost-") as tmp:
+            config = common.write_config(Path(tmp) / "bridge.yaml", common.document_for(
+                rm, projects=[identifier], store=f"sqlite:///{tmp}/bridge.sqlite3"))
+            rt = common.runtime_for(config)
+            probe = CpuInCalls(rt.redmine.gateway)
+            _ = rt.redmine.catalog.facts  # once per process, as in serve
+            issue_ids = common.create_issues(rm, project["id"], tracker_id, args.issues,
+                                             "Cost benchmark")
+            calls, cpu = measure(rt, issue_ids, probe,
+                                 "new request (intake, SLA fields, acknowledgement)")
+            measure(rt, issue_ids, probe, "repeat delivery (nothing changed)")
+            counts = [int(n) for n in args.journals.split(",") if n]
+            if counts:
+                journal_growth(rm, rt, project, tracker_id, counts, args.repeats, probe)
+            rt.store.close()
+    finally:
+        common.delete_project(rm, identifier)
     print(f"targets: <= 2 Redmine calls per new request ({calls}), "
-          f"<= 5 ms bridge CPU per event ({cpu * 1e3:.2f} ms median)")
+          f"<= 3 ms bridge CPU per new request ({cpu * 1e3:.2f} ms median)")
 
 
 if __name__ == "__main__":

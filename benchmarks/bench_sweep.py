@@ -1,22 +1,24 @@
-"""The periodic sweep over 10,000 open issues with no state change, against the floor of
-merely paging through the same issues.
+"""Growth curves of the sweep: the full reconciliation pass and the fast pass (only
+issues whose "Next SLA check" day has come), at 1,000 and 10,000 open issues.
 
-    .venv/bin/python benchmarks/bench_sweep.py [--issues 10000]
+    .venv/bin/python benchmarks/bench_sweep.py [--sizes 1000,10000] [--big] [--keep]
 
-Setup (once; reused while the project holds the issues): the project `sla-bench-sweep`
-gets 10,000 open issues of the "SLA Bench" tracker, bulk-inserted in Ruby (`rails
-runner`, `insert_all`, ~1 min) with the bridge's fields already set as after an
-acceptance: tier standard, priority P3, SLA state "on track", deadlines in 2031. So the
-sweep reads every issue, recomputes its decision and clock, and changes nothing.
+`--big` adds 100,000 open issues (about 10 min to insert, 15+ min per full pass on this
+machine: not for CI). Each size gets its own project `sla-bench-sweep-<n>-<random>`,
+bulk-inserted in Ruby (`rails runner`, `insert_all`, ~6 s per 1,000 issues), and deleted
+afterwards in SQL (`--keep` keeps them) so the shared Redmine stays small.
 
-Measured in the same run, one after the other, each in a fresh subprocess:
-- floor: `requests` paging /issues.json with limit=100 and the sweep's own filters
-  (status open, sort by id, the project and tracker), `Connection: close` like the
-  bridge (`redmine.keep_alive: false`, see docs/PERFORMANCE.md), JSON decoded;
-- sweep: `sweep(rt)` with a config scoped to that project; Redmine facts are read before
-  the clock starts (a serving process has them already).
-Printed: wall time of both and their ratio, the sweep's API calls and state changes, and
-the peak RSS of the sweep's process (ru_maxrss, after imports and after the sweep).
+The issues of the "SLA Bench" tracker carry the bridge's fields as after an acceptance,
+with a 24x7 calendar and an 8 h first-response target. 1 % of them are due on the pass's
+day: first response due at 10:00 that day (so at risk at 08:00), `next_check` that day;
+the rest are due in 2031. Every value matches what the bridge would compute, so neither
+pass writes anything: the figures are what reading costs. The clock is injected: the
+pass runs at 06:00 (Moscow) on the due day, before any of them changes.
+
+Each pass runs in a fresh subprocess (peak RSS is that process's ru_maxrss, after
+imports and after the pass); the Redmine facts are read before the clock starts (a
+serving process has them). API calls come from the gateway's counter. Targets (issue
+19): fast pass time <= 5 % of the full pass's, and API calls <= 2 + due/100.
 """
 
 from __future__ import annotations
@@ -27,19 +29,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import common
 
-PROJECT = "sla-bench-sweep"
+DAY = "2030-06-03"  # a Monday; the pass runs at 06:00 Moscow time
+NOW = f"{DAY}T06:00:00+03:00"
 
 _BULK_RUBY = """
 p = Project.find_by!(identifier: %(project)r)
 t = Tracker.find_by!(name: %(tracker)r)
-have = Issue.where(project_id: p.id, tracker_id: t.id).open.count
-need = %(count)d - have
+need = %(count)d
 cf = IssueCustomField.where(name: %(names)s).pluck(:name, :id).to_h
-values = %(values)s
+plain = %(plain)s
+due = %(due)s
 status = t.default_status
 priority = IssuePriority.default || IssuePriority.active.first
 author = User.find_by_login("admin")
@@ -49,16 +53,17 @@ while made < need
   n = [1000, need - made].min
   rows = (1..n).map do |i|
     {project_id: p.id, tracker_id: t.id, status_id: status.id, priority_id: priority.id,
-     author_id: author.id, subject: "Sweep benchmark #{have + made + i}",
+     author_id: author.id, subject: "Sweep benchmark #{made + i}",
      description: "The VPN client stops after the update.", start_date: now.to_date,
      done_ratio: 0, is_private: false, lock_version: 0, lft: 1, rgt: 2,
      created_on: now, updated_on: now}
   end
   Issue.transaction do
     Issue.insert_all(rows)
-    ids = Issue.where(project_id: p.id, tracker_id: t.id, root_id: nil).pluck(:id)
+    ids = Issue.where(project_id: p.id, tracker_id: t.id, root_id: nil).order(:id).pluck(:id)
     Issue.where(id: ids).update_all("root_id = id")
-    cvs = ids.flat_map do |id|
+    cvs = ids.each_with_index.flat_map do |id, k|
+      values = ((made + k) %% 100 == 0) ? due : plain
       values.map { |name, value| {customized_type: "Issue", customized_id: id,
                                   custom_field_id: cf.fetch(name), value: value} }
     end
@@ -69,49 +74,30 @@ end
 puts "CREATED #{made}"
 """
 
-VALUES = {"SLA tier": "standard", "License status": "none", "SLA priority": "P3",
-          "SLA state": "on track", "First response due": "2031-01-10 18:00",
-          "Resolution due": "2031-02-10 18:00"}
+COMMON = {"SLA tier": "standard", "License status": "none", "SLA priority": "P3",
+          "SLA state": "on track"}
+PLAIN = {**COMMON, "First response due": "2031-01-10 18:00", "Next SLA check": "2031-01-10"}
+DUE = {**COMMON, "First response due": f"{DAY} 10:00", "Next SLA check": DAY}
 
-_FLOOR = """
-import json, resource, sys, time, requests
-url, key, filters = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-session = requests.Session()
-headers = {"X-Redmine-API-Key": key, "Connection": "close"}
-start = time.perf_counter()
-offset = seen = calls = failed = 0
-while True:
-    answer = session.get(url + "/issues.json", params={**filters, "offset": offset, "limit": 100},
-                         headers=headers, timeout=120)
-    calls += 1
-    if answer.status_code != 200:  # Redmine on SQLite: 500 after a 15 s lock wait
-        failed += 1
-        if failed > 30:
-            sys.exit(f"Redmine answered {answer.status_code} {failed} times")
-        continue
-    page = answer.json()
-    seen += len(page["issues"])
-    offset += len(page["issues"])
-    if not page["issues"] or offset >= page["total_count"]:
-        break
-print(json.dumps({"seconds": time.perf_counter() - start, "seen": seen, "calls": calls, "failed": failed,
-                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-"""
-
-_SWEEP = """
-import json, resource, sys, time
+_PASS = """
+import datetime as dt, json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
 import common
 from redmine_sla_bridge.service.sweep import sweep
 rt = common.runtime_for(sys.argv[1])
 rt.redmine.catalog.facts
 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+full = sys.argv[3] == "full"
+now = dt.datetime.fromisoformat(sys.argv[4])
+if not full:
+    rt.redmine._due_field_map()  # the field ids, as a serving process has them
 calls = rt.redmine.gateway.calls.total
 start = time.perf_counter()
 cpu = time.process_time()
-report = sweep(rt)
+report = sweep(rt, now=now, full=full)
 print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
-                  "seen": report.seen, "changed": len(report.changed), "closed": len(report.closed),
+                  "full": report.full, "seen": report.seen, "changed": len(report.changed),
+                  "stamped": len(report.stamped), "failed": len(report.failed),
                   "calls": rt.redmine.gateway.calls.total - calls,
                   "by_method": dict(rt.redmine.gateway.calls.by_method),
                   "rss_before_mb": rss_before,
@@ -119,14 +105,8 @@ print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_ti
 """
 
 
-def open_count(rm, project_id: int, tracker_id: int) -> int:
-    import requests
-
-    answer = requests.get(rm.url + "/issues.json", params={
-        "project_id": project_id, "tracker_id": tracker_id, "status_id": "open", "limit": 1},
-        headers={"X-Redmine-API-Key": rm.api_key, "Connection": "close"}, timeout=60)
-    answer.raise_for_status()
-    return answer.json()["total_count"]
+def ruby_hash(values: dict) -> str:
+    return "{" + ", ".join(f"{json.dumps(k)} => {json.dumps(v)}" for k, v in values.items()) + "}"
 
 
 def run_json(args: list[str]) -> dict:
@@ -136,48 +116,67 @@ def run_json(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def one_pass(config: Path, kind: str) -> dict:
+    for attempt in range(3):  # a 500 from Redmine's SQLite lock aborts a pass
+        try:
+            return run_json(["-c", _PASS, str(config), str(Path(__file__).parent), kind, NOW])
+        except RuntimeError as exc:
+            print(f"{kind} pass attempt {attempt + 1} failed: {str(exc).strip().splitlines()[-1]}")
+    raise SystemExit(f"the {kind} pass failed three times")
+
+
+def measure(rm, tracker_id: int, size: int, keep: bool) -> dict:
+    identifier = f"sla-bench-sweep-{size}-{uuid.uuid4().hex[:6]}"
+    common.bench_project(rm, identifier, tracker_id)
+    try:
+        common.log(f"bulk-creating {size} issues in {identifier} (rails runner) ...")
+        rm.local().runner(_BULK_RUBY % {
+            "project": identifier, "tracker": common.BENCH_TRACKER, "count": size,
+            "names": json.dumps(list(PLAIN)), "plain": ruby_hash(PLAIN), "due": ruby_hash(DUE)})
+        with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
+            document = common.document_for(rm, projects=[identifier],
+                                           store=f"sqlite:///{tmp}/bridge.sqlite3")
+            document["policy"]["calendar"] = "24x7"
+            document["policy"]["targets"] = [{"when": {}, "first_response": "8h"}]
+            config = common.write_config(Path(tmp) / "bridge.yaml", document)
+            full = one_pass(config, "full")
+            fast = one_pass(config, "fast")
+    finally:
+        if not keep:
+            common.delete_project(rm, identifier)
+    return {"size": size, "due": size // 100, "full": full, "fast": fast}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--issues", type=int, default=10_000)
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="open issues per curve point, comma-separated [1000,10000]")
+    parser.add_argument("--big", action="store_true", help="add 100,000 (not for CI)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark projects")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s] + ([100_000] if args.big else [])
     print(f"machine: {common.machine()}")
     rm = common.redmine()
+    print(f"Redmine: {rm.url} served by {rm.server}, keep-alive {'on' if rm.keep_alive else 'off'}")
     tracker_id = common.bench_tracker(rm)
-    project = common.bench_project(rm, PROJECT, tracker_id)
-    have = open_count(rm, project["id"], tracker_id)
-    if have < args.issues:
-        common.log(f"bulk-creating {args.issues - have} issues in {PROJECT} (rails runner) ...")
-        print(rm.local().runner(_BULK_RUBY % {
-            "project": PROJECT, "tracker": common.BENCH_TRACKER, "count": args.issues,
-            "names": json.dumps(list(VALUES)),
-            "values": "{" + ", ".join(f"{json.dumps(k)} => {json.dumps(v)}" for k, v in VALUES.items()) + "}"}
-        ).strip().splitlines()[-1])
-        have = open_count(rm, project["id"], tracker_id)
-    print(f"{have} open issues in {PROJECT}")
-    with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
-        config = common.write_config(Path(tmp) / "bridge.yaml", common.document_for(
-            rm, projects=[PROJECT], store=f"sqlite:///{tmp}/bridge.sqlite3"))
-        filters = {"status_id": "open", "sort": "id", "tracker_id": str(tracker_id),
-                   "project_id": str(project["id"])}
-        floor = run_json(["-c", _FLOOR, rm.url, rm.api_key, json.dumps(filters)])
-        for attempt in range(3):  # a 500 from Redmine's SQLite lock aborts a sweep
-            try:
-                swept = run_json(["-c", _SWEEP, str(config), str(Path(__file__).parent)])
-                break
-            except RuntimeError as exc:
-                print(f"sweep attempt {attempt + 1} failed: {str(exc).strip().splitlines()[-1]}")
-        else:
-            raise SystemExit("the sweep failed three times")
-    print(f"floor (raw paging, requests): {floor['seconds']:7.2f} s  {floor['seen']} issues  "
-          f"{floor['calls']} calls ({floor['failed']} failed, retried)  peak RSS {floor['maxrss_mb']:.0f} MB")
-    print(f"sweep(rt):                    {swept['seconds']:7.2f} s  {swept['seen']} issues  "
-          f"{swept['calls']} calls {swept['by_method']}  {swept['changed']} state changes, "
-          f"{swept['closed']} closed  CPU {swept['cpu']:.2f} s")
-    ratio = swept["seconds"] / floor["seconds"]
-    print(f"ratio sweep / floor = {ratio:.2f}x")
-    print(f"sweep process peak RSS: {swept['maxrss_mb']:.0f} MB "
-          f"({swept['rss_before_mb']:.0f} MB after imports and Redmine facts)")
-    print(f"targets: ratio <= 1.2x ({ratio:.2f}x), peak RSS <= 150 MB ({swept['maxrss_mb']:.0f} MB)")
+    rows = [measure(rm, tracker_id, size, args.keep) for size in sizes]
+    print(f"{'open':>7} {'pass':>5} {'seconds':>8} {'CPU s':>6} {'read':>6} {'calls':>6} "
+          f"{'writes':>6} {'RSS MB':>7}")
+    for row in rows:
+        for kind in ("full", "fast"):
+            r = row[kind]
+            print(f"{row['size']:>7} {kind:>5} {r['seconds']:8.2f} {r['cpu']:6.2f} {r['seen']:>6} "
+                  f"{r['calls']:>6} {r['changed'] + r['stamped']:>6} {r['maxrss_mb']:7.0f}")
+    for row in rows:
+        full, fast, due = row["full"], row["fast"], row["due"]
+        ratio = fast["seconds"] / full["seconds"]
+        budget = 2 + due / 100
+        print(f"{row['size']} open, {due} due: fast / full = {ratio * 100:.1f} % (target <= 5 %), "
+              f"fast-pass calls {fast['calls']} (target <= 2 + due/100 = {budget:g}); "
+              f"full pass {full['calls']} calls, peak RSS {full['maxrss_mb']:.0f} MB "
+              f"({full['rss_before_mb']:.0f} MB before the pass)")
+        if fast["full"] or full["changed"] or fast["changed"] or full["stamped"] or fast["stamped"]:
+            print(f"  unexpected: a pass wrote something or the fast pass fell back: {row}")
 
 
 if __name__ == "__main__":

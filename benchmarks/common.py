@@ -107,11 +107,22 @@ class Redmine:
     url: str
     api_key: str
     port: int
+    server: str = "?"  # the app server answering on the port (puma, webrick)
+
+    @property
+    def keep_alive(self) -> bool:
+        """Kept-alive connections to Puma (as production); `Connection: close` to
+        WEBrick, which answers kept-alive calls late (delayed ACK, docs/PERFORMANCE.md).
+        BENCH_KEEP_ALIVE=0/1 overrides."""
+        chosen = os.environ.get("BENCH_KEEP_ALIVE")
+        if chosen is not None:
+            return chosen not in ("0", "false", "no")
+        return self.server != "webrick"
 
     def gateway(self):
         from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 
-        return RedmineGateway(self.url, self.api_key, keep_alive=False, timeout=60)
+        return RedmineGateway(self.url, self.api_key, keep_alive=self.keep_alive, timeout=60)
 
     def local(self):
         from redmine_sla_bridge.devtools.local_redmine import LocalRedmine
@@ -128,7 +139,18 @@ def redmine() -> Redmine:
     key = local.start(log=log)
     os.environ["BENCH_REDMINE_API_KEY"] = key
     os.environ["BENCH_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return Redmine(local.url, key, port)
+    return Redmine(local.url, key, port, running_server(local))
+
+
+def running_server(local) -> str:
+    """What serves the port, from the command line of the pid in `dev-redmine`'s pid
+    file ("?" when another tool started it)."""
+    try:
+        pid = int((local.state_dir / f"redmine-{local.port}.pid").read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, ValueError):
+        return "?"
+    return "puma" if "puma" in cmdline else "webrick" if "webrick" in cmdline else "?"
 
 
 _TRACKER_RUBY = """
@@ -155,9 +177,9 @@ def bench_tracker(rm: Redmine) -> int:
         rm.local().runner(_TRACKER_RUBY % {"name": BENCH_TRACKER})
         found = {t["name"]: t["id"] for t in gateway.trackers()}
     tracker_id = found[BENCH_TRACKER]
-    fields = retrying(gateway.custom_fields)
-    sla_state = next((f for f in fields if f["name"] == "SLA state"), None)
-    if sla_state is None or tracker_id not in {t["id"] for t in sla_state.get("trackers", ())}:
+    fields = {f["name"]: f for f in retrying(gateway.custom_fields)}
+    if any(name not in fields or tracker_id not in {t["id"] for t in fields[name].get("trackers", ())}
+           for name in ("SLA state", "Next SLA check")):
         provision(rm)
     return tracker_id
 
@@ -192,6 +214,33 @@ def bench_project(rm: Redmine, identifier: str, tracker_id: int) -> dict:
     except RedmineRejected:
         return retrying(gateway.create_project, identifier, f"Benchmark {identifier}",
                         tracker_ids=[tracker_id])
+
+
+_DELETE_RUBY = """
+p = Project.find_by(identifier: %(project)r)
+if p
+  ids = Issue.where(project_id: p.id).pluck(:id)
+  ids.each_slice(1000) do |slice|
+    Issue.transaction do
+      CustomValue.where(customized_type: "Issue", customized_id: slice).delete_all
+      journals = Journal.where(journalized_type: "Issue", journalized_id: slice).pluck(:id)
+      JournalDetail.where(journal_id: journals).delete_all
+      Journal.where(id: journals).delete_all
+      Watcher.where(watchable_type: "Issue", watchable_id: slice).delete_all
+      Issue.where(id: slice).delete_all
+    end
+  end
+  p.reload.destroy
+end
+puts "DELETED"
+"""
+
+
+def delete_project(rm: Redmine, identifier: str) -> None:
+    """Delete a benchmark project and its issues in SQL (1,000 at a time): Redmine's own
+    destroy runs every issue's callbacks, minutes for 10,000 issues."""
+    log(f"deleting project {identifier} ...")
+    rm.local().runner(_DELETE_RUBY % {"project": identifier})
 
 
 def retrying(fn, *args, attempts: int = 4, **kwargs):
@@ -229,10 +278,10 @@ def open_issue_ids(rm: Redmine, project_id: int, tracker_id: int, limit: int = 1
 
 def document_for(rm: Redmine, *, projects, store: str, tracker: str = BENCH_TRACKER,
                  polling: dict | None = None, **sections) -> dict:
-    """A bridge config like the tests' (keep_alive off: WEBrick), secrets from ${ENV}."""
+    """A bridge config like the tests' (keep-alive as `rm.keep_alive`), secrets from ${ENV}."""
     document: dict = {
         "language": "en",
-        "redmine": {"url": rm.url, "api_key": "${BENCH_REDMINE_API_KEY}", "keep_alive": False,
+        "redmine": {"url": rm.url, "api_key": "${BENCH_REDMINE_API_KEY}", "keep_alive": rm.keep_alive,
                     "timeout_seconds": 60},
         "scope": {"projects": projects, "trackers": [tracker]},
         "store": {"url": store},
@@ -335,12 +384,16 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 30.
 
 
 def server_cpu(proc: subprocess.Popen) -> float:
-    """CPU seconds (user + system) used so far by a gunicorn master and its workers."""
+    """CPU seconds (user + system) used so far by a gunicorn master and its workers, and
+    the drainer process (forked by a thread of the master: its children are listed
+    under that thread's task)."""
     ticks = os.sysconf("SC_CLK_TCK")
     pids = [proc.pid]
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
+    for children in Path(f"/proc/{proc.pid}/task").glob("*/children"):
+        try:
+            pids += [int(p) for p in children.read_text().split()]
+        except OSError:
+            continue
     total = 0
     for pid in pids:
         try:

@@ -164,6 +164,8 @@ def settings_of(config: BridgeConfig) -> Settings:
         poll_interval_seconds=config.polling.interval_seconds,
         initial_lookback=config.polling.initial_lookback,
         sweep_interval_seconds=config.lifecycle.sweep_interval_seconds,
+        sweep_fast=config.sweep.fast,
+        reconcile_cron=config.sweep.reconcile_cron,
         webhook_secret=secret(config.webhooks.secret),
         webhook_token=secret(config.webhooks.token),
         max_body_bytes=config.webhooks.max_body_bytes,

@@ -72,6 +72,10 @@ def base_document(redmine: RedmineUnderTest, *, admin: bool = True, **sections) 
             "tiers": [{"name": "standard", "when": {}}],
             "priority": {"mode": "impact", "default_impact": "P3"},
         },
+        # Tests backdate issues after the bridge stamped "Next SLA check" from their real
+        # times, so the fast pass (which trusts the stamp) is tested on its own
+        # (tests/integration/test_sweep_next_check.py); the others read every issue.
+        "sweep": {"fast": False},
     }
     if admin:
         document["redmine"]["admin"] = {"login": "${TEST_REDMINE_ADMIN}",

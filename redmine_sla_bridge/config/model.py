@@ -18,6 +18,7 @@ from redmine_sla_bridge.config.mail import MailConfig
 from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.config.policy import PolicyConfig
 from redmine_sla_bridge.config.provision import ProvisionConfig
+from redmine_sla_bridge.config.sweep import SweepConfig
 from redmine_sla_bridge.config.types import Text
 from redmine_sla_bridge.domain.markup import TextFormatting
 
@@ -95,6 +96,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Product version",
         "contract_number": "Contract number",
         "intake_key": "Intake key",
+        "next_check": "Next SLA check",
         "impact": "Impact",
         "request_type": "Request type",
         "lead_decision": "Lead decision",
@@ -120,6 +122,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Версия продукта",
         "contract_number": "Номер договора",
         "intake_key": "Ключ обращения",
+        "next_check": "Следующая проверка SLA",
         "impact": "Влияние",
         "request_type": "Тип обращения",
         "lead_decision": "Решение руководителя",
@@ -163,6 +166,7 @@ class FieldNames(StrictModel):
     product_version: Text | None = _field_name("product_version")
     contract_number: Text | None = _field_name("contract_number")
     intake_key: Text | None = _field_name("intake_key")
+    next_check: Text | None = _field_name("next_check")
     impact: Text | None = _field_name("impact")
     request_type: Text | None = _field_name("request_type")
     lead_decision: Text | None = _field_name("lead_decision")
@@ -311,6 +315,7 @@ class BridgeConfig(StrictModel):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
     notices: NoticesConfig = Field(default_factory=NoticesConfig)
     calendars: dict[Text, CalendarConfig] = Field(
         default_factory=dict,

@@ -5,8 +5,11 @@ already answers on the port, and only then boots a new one. It shells out to apt
 and to Redmine's own `bin/rails`, so it needs root (as CI and the demo machine have).
 
 Facts this module relies on (Debian 12, Redmine 5.0.4):
-- Debian's Redmine bundles no app server; WEBrick is enabled through Gemfile.local,
-  which Debian's Gemfile evaluates.
+- Debian's Redmine bundles no app server. The app server is Puma (Debian's `puma`
+  package, 5.6), as production runs Redmine: threaded, HTTP/1.1 keep-alive on by
+  default. WEBrick (`ruby-webrick`) stays available: `--server webrick` or
+  REDMINE_DEV_SERVER=webrick. Both are enabled through Gemfile.local, which Debian's
+  Gemfile evaluates (bundler then adds them to Gemfile.lock).
 - The REST API cannot be switched on over HTTP, so `rails runner` sets the setting and
   reads the admin's API key in one call (~3 s); the key is cached in the state dir.
 """
@@ -27,6 +30,10 @@ from pathlib import Path
 REDMINE_ROOT = Path("/usr/share/redmine")
 GEMFILE_LOCAL = REDMINE_ROOT / "Gemfile.local"
 DEFAULT_PORT = 3000
+SERVERS = ("puma", "webrick")
+# Puma in single mode (one Ruby process: the machine has 2 CPUs and SQLite takes one
+# writer at a time), a few threads so a slow request does not hold up the rest.
+PUMA_THREADS = "1:4"
 DEFAULT_STATE_DIR = Path(os.environ.get("REDMINE_SLA_DEV_STATE", "/var/tmp/redmine-sla-bridge-dev"))
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "admin"
@@ -44,10 +51,38 @@ class LocalRedmineError(RuntimeError):
     """The local Redmine could not be installed, started or reached."""
 
 
+def default_server() -> str:
+    """$REDMINE_DEV_SERVER if set, else Puma where its Debian package is or can be
+    installed (asked after `apt-get update` on a fresh machine), else WEBrick."""
+    chosen = os.environ.get("REDMINE_DEV_SERVER", "").strip().lower()
+    if chosen:
+        if chosen not in SERVERS:
+            raise LocalRedmineError(f"REDMINE_DEV_SERVER={chosen!r}: choose one of {', '.join(SERVERS)}")
+        return chosen
+    if _gem_available("puma") or _installable("puma"):
+        return "puma"
+    if shutil.which("apt-get") is not None and os.geteuid() == 0:
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        if _installable("puma"):
+            return "puma"
+    return "webrick"
+
+
 @dataclasses.dataclass(frozen=True)
 class LocalRedmine:
     port: int = DEFAULT_PORT
     state_dir: Path = DEFAULT_STATE_DIR
+    # None: `default_server()`, chosen when first needed (after Redmine is installed).
+    server: str | None = None
+
+    @property
+    def app_server(self) -> str:
+        if self.server is None:
+            # Frozen for callers; the choice is made once, lazily (it may run apt-get).
+            object.__setattr__(self, "server", default_server())
+        assert self.server is not None
+        return self.server
 
     @property
     def url(self) -> str:
@@ -82,12 +117,12 @@ class LocalRedmine:
             _run(["apt-get", "update", "-qq"], env=env)
             _run(["apt-get", "install", "-y", "-qq", "redmine", "redmine-sqlite", "chromium"],
                  env=env)
-        if not _gem_available("webrick"):
-            _run(
-                ["apt-get", "install", "-y", "-qq", "ruby-webrick"],
-                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"),
-            )
-        wanted = 'gem "webrick"\n'
+        package, gem = {"puma": ("puma", "puma"), "webrick": ("ruby-webrick", "webrick")}[
+            self.app_server]
+        if not _gem_available(gem):
+            _run(["apt-get", "install", "-y", "-qq", package],
+                 env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        wanted = f'gem "{gem}"\n'
         if not GEMFILE_LOCAL.exists() or wanted not in GEMFILE_LOCAL.read_text():
             with GEMFILE_LOCAL.open("a") as fh:
                 fh.write(wanted)
@@ -116,13 +151,10 @@ class LocalRedmine:
                         f"{self.url}; see {self.log_file}")
                 time.sleep(1)
         if not self.answering():
-            log(f"starting Redmine on {self.url} (about 20 s) ...")
+            log(f"starting Redmine ({self.app_server}) on {self.url} (about 20 s) ...")
             with self.log_file.open("ab") as out:
                 proc = subprocess.Popen(
-                    [
-                        "bin/rails", "server", "-u", "webrick", "-e", "production",
-                        "-b", "127.0.0.1", "-p", str(self.port), "-P", str(self._pid_file),
-                    ],
+                    self._server_command(),
                     cwd=REDMINE_ROOT,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
@@ -143,6 +175,16 @@ class LocalRedmine:
                     )
                 time.sleep(0.5)
         return self.api_key()
+
+    def _server_command(self) -> list[str]:
+        if self.app_server == "puma":
+            # Puma's own CLI, for the thread count (`rails server -u puma` reads it
+            # from a config/puma.rb Debian does not ship).
+            return ["puma", "--environment", "production", "--threads", PUMA_THREADS,
+                    "--bind", f"tcp://127.0.0.1:{self.port}", "--pidfile", str(self._pid_file),
+                    "config.ru"]
+        return ["bin/rails", "server", "-u", "webrick", "-e", "production",
+                "-b", "127.0.0.1", "-p", str(self.port), "-P", str(self._pid_file)]
 
     def _running(self) -> bool:
         try:
@@ -192,6 +234,7 @@ class LocalRedmine:
             "installed": self.installed(),
             "url": self.url,
             "answering": self.answering(),
+            "server": self.server or "(chosen at start)",
             "log": str(self.log_file),
             "admin_login": ADMIN_LOGIN,
         }
@@ -218,6 +261,14 @@ def _gem_available(name: str) -> bool:
         return False
     result = subprocess.run(["gem", "list", "-i", f"^{name}$"], capture_output=True, text=True)
     return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def _installable(package: str) -> bool:
+    """Whether apt knows a candidate version of `package` (no download)."""
+    if shutil.which("apt-cache") is None:
+        return False
+    result = subprocess.run(["apt-cache", "policy", package], capture_output=True, text=True)
+    return "Candidate:" in result.stdout and "Candidate: (none)" not in result.stdout
 
 
 def _run(cmd: list[str], **kwargs) -> str:

@@ -425,12 +425,15 @@ def mail(config_path: str, once: bool, from_stdin: bool, max_passes: int | None)
 @cli.group("dev-redmine")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("REDMINE_DEV_PORT", 3000)),
               show_default="3000 or $REDMINE_DEV_PORT")
+@click.option("--server", type=click.Choice(["puma", "webrick"]), default=None,
+              help="App server for `start` [default: $REDMINE_DEV_SERVER, else puma if "
+              "Debian's package is installable, else webrick]")
 @click.pass_context
-def dev_redmine(ctx: click.Context, port: int) -> None:
+def dev_redmine(ctx: click.Context, port: int, server: str | None) -> None:
     """A local Redmine 5 (Debian packages) for the demo and the tests. Needs root."""
     from redmine_sla_bridge.devtools.local_redmine import LocalRedmine
 
-    ctx.obj = LocalRedmine(port=port)
+    ctx.obj = LocalRedmine(port=port, server=server)
 
 
 def _dev_error(fn):

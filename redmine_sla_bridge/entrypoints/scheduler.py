@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from redmine_sla_bridge.service.bridge import Bridge
 from redmine_sla_bridge.service.inbox import drain, reclaim_dead_workers
@@ -42,8 +43,10 @@ class LeaderJobs:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.on_enqueue = on_enqueue
         settings = rt.settings
+        # A fast pass never runs beside the full one: both would write the same changes.
+        self._sweeping = threading.Lock()
         self.jobs: dict[str, tuple[Callable[[], object], float]] = {
-            "sweep": (lambda: sweep(rt), settings.sweep_interval_seconds),
+            "sweep": (self._fast_sweep, settings.sweep_interval_seconds),
             "notify": (lambda: rt.notifier.deliver_due(rt.clock()) if rt.notifier else None, 30),
             "purge": (lambda: rt.store.purge_done(rt.clock() - PURGE_AFTER), 86400),
         }
@@ -51,6 +54,26 @@ class LeaderJobs:
             self.jobs["poll"] = (self._poll, settings.poll_interval_seconds)
         # The lease outlives a few missed beats of the most frequent job, no more.
         self.lease_ttl = dt.timedelta(seconds=3 * min(interval for _, interval in self.jobs.values()))
+        # Jobs on a calendar (crontab in the regulation's zone), not an interval.
+        self.cron_jobs: dict[str, tuple[Callable[[], object], CronTrigger]] = {}
+        if settings.sweep_fast:
+            self.cron_jobs["reconcile"] = (self._full_sweep, CronTrigger.from_crontab(
+                settings.reconcile_cron, timezone=rt.rules.timezone))
+
+    def _fast_sweep(self) -> object:
+        if not self._sweeping.acquire(blocking=False):
+            return None  # the full pass is running and does what this one would
+        try:
+            return sweep(self.rt)
+        finally:
+            self._sweeping.release()
+
+    def _full_sweep(self) -> object:
+        with self._sweeping:
+            report = sweep(self.rt, full=True)
+        log.info("full sweep done", extra={"seen": report.seen, "stamped": len(report.stamped),
+                                           "changed": len(report.changed)})
+        return report
 
     def _poll(self) -> None:
         # What polling found is processed at once, not at the drainer's next beat.
@@ -64,7 +87,7 @@ class LeaderJobs:
         """Run one job if this process leads; True if it ran."""
         if not self.is_leader():
             return False
-        job, _ = self.jobs[name]
+        job = self.jobs[name][0] if name in self.jobs else self.cron_jobs[name][0]
         try:
             job()
         except Exception:  # a failing job must not kill the scheduler (logged below)
@@ -149,6 +172,9 @@ class BridgeScheduler:
             self.scheduler.add_job(self.leader.run, "interval", seconds=interval, args=[name],
                                    id=name, max_instances=1, coalesce=True,
                                    next_run_time=dt.datetime.now(dt.UTC))
+        for name, (_, trigger) in self.leader.cron_jobs.items():
+            self.scheduler.add_job(self.leader.run, trigger, args=[name], id=name,
+                                   max_instances=1, coalesce=True)
 
     def start(self) -> None:
         self.drainer.start()

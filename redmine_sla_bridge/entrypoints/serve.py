@@ -1,13 +1,20 @@
-"""`serve`: the Flask app under gunicorn, with the scheduler and drainer in every worker.
+"""`serve`: the Flask app under gunicorn; the inbox drainer and the scheduler in a
+process of their own, a child of the gunicorn master.
 
 The config is loaded and checked once, in the master (`cli serve`), and so is what a
 worker needs to start (`preflight`): the customer file, a store that takes a write, and
 the names the config gives Redmine. A failure there ends `serve` once, with the reason,
 before any worker exists. Each worker then builds its own bridge from the config after
-the fork (a SQLite or PostgreSQL connection must never cross a fork), starts a drainer
-woken by its own webhook handler, and a scheduler whose jobs run only where the leader
-lease is held. A worker that exits releases the lease, so the next leader takes over at
-once instead of after the lease's time-out.
+the fork (a SQLite or PostgreSQL connection must never cross a fork) and only accepts
+requests: a stored webhook wakes the drainer with a datagram on a socket pair the master
+made before forking.
+
+The drainer process (`DrainerSupervisor`) runs the inbox drainer and the scheduler
+(whose jobs run only where the leader lease is held, as with several replicas). It is
+forked by a thread of the master once gunicorn is ready, restarted a second after it
+dies, and stopped when the master exits; it exits by itself when the master is gone.
+Processing there no longer shares a GIL with the request threads (docs/PERFORMANCE.md,
+"Ingest"). `serve --dev` keeps everything in one process.
 
 A worker that still cannot build its bridge (the store went away after the checks)
 raises: gunicorn then stops the whole server ("worker failed to boot", exit 3) instead
@@ -16,9 +23,14 @@ of respawning the worker forever.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+import os
+import signal
+import socket
 import sys
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +54,11 @@ log = logging.getLogger(__name__)
 
 
 # How long a thread may hold the GIL while another wants it (Python's default: 5 ms).
-# The drainer thread is CPU-bound for a few ms per event (HTTP client, JSON, policy);
+# A drainer thread is CPU-bound for a few ms per event (HTTP client, JSON, policy);
 # request threads that only parse a webhook and wait for a commit each queued behind it
-# for up to 5 ms per GIL hand-over, which capped ingest while the drainer was working.
+# for up to 5 ms per GIL hand-over, which capped ingest while the drainer ran in the
+# workers (it still does under `serve --dev`); request threads still hand over to each
+# other.
 GIL_SWITCH_INTERVAL_S = 0.0005
 
 # gunicorn's timeouts (see docs/deployment.md). An idle keep-alive connection waits in
@@ -134,16 +148,117 @@ def _check_redmine_names(config: BridgeConfig, gateway: RedmineGateway | None,
         report.fail(problem, EXIT_CONFIG)
 
 
-def build_worker_app(config: BridgeConfig) -> Flask:
-    """The WSGI app of one worker: bridge, scheduler, drainer, Flask app."""
+def build_worker_app(config: BridgeConfig, wake: socket.socket | None = None) -> Flask:
+    """The WSGI app of one worker. With `wake` (gunicorn: the drainer process's socket)
+    a stored event sends it a datagram; without (`serve --dev`) the worker runs its own
+    scheduler and drainer."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     bridge = bootstrap(config)
+    if wake is not None:
+        return create_app(bridge, on_enqueue=lambda: _send_wake(wake))
     scheduler = BridgeScheduler(bridge)
     app = create_app(bridge, on_enqueue=scheduler.drainer.wake,
                      dashboard=dashboard_of(config, bridge))
     scheduler.start()
     app.extensions["bridge_scheduler"] = scheduler
     return app
+
+
+def _send_wake(wake: socket.socket) -> None:
+    # Queue full (the drainer is awake anyway) or the drainer restarting: nothing to do.
+    with contextlib.suppress(OSError):
+        wake.send(b"w")
+
+
+class DrainerSupervisor:
+    """The drainer process: forked from the gunicorn master, restarted when it dies.
+
+    A child's death is seen on a pipe (EOF once its end closes), not by waitpid: the
+    gunicorn master reaps every child itself."""
+
+    RESTART_DELAY_S = 1.0
+
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.wake_recv, self.wake_send = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.wake_send.setblocking(False)
+        self.pid: int | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._supervise, name="drainer-supervisor",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = GRACEFUL_TIMEOUT_S) -> None:
+        self._stopping.set()
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _supervise(self) -> None:
+        while not self._stopping.is_set():
+            died, alive = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child
+                os.close(died)
+                code = 1
+                try:
+                    code = _drainer_main(self.config, self.wake_recv)
+                except BaseException:  # logged; the supervisor starts a new one
+                    log.exception("drainer process failed")
+                finally:
+                    os._exit(code)
+            os.close(alive)
+            self.pid = pid
+            log.info("drainer process started", extra={"pid": pid})
+            with os.fdopen(died, "rb") as watch:
+                watch.read()  # EOF: the child is gone
+            self.pid = None
+            if not self._stopping.is_set():
+                log.error("drainer process exited; restarting it", extra={"pid": pid})
+                self._stopping.wait(self.RESTART_DELAY_S)
+
+
+def _drainer_main(config: BridgeConfig, wake: socket.socket) -> int:
+    """The drainer process's body: scheduler and drainer until SIGTERM or the master's
+    death. Returns the exit status."""
+    stop = threading.Event()
+    # Inherited from the gunicorn master: its handlers must not run here.
+    for sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH,
+                signal.SIGTTIN, signal.SIGTTOU, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    master = os.getppid()
+    bridge = bootstrap(config)
+    scheduler = BridgeScheduler(bridge)
+    wake.settimeout(1.0)
+
+    def listen() -> None:
+        while not stop.is_set():
+            try:
+                wake.recv(64)
+            except TimeoutError:
+                if os.getppid() != master:  # the master died (kill -9): so do we
+                    stop.set()
+                continue
+            except OSError:
+                return
+            scheduler.drainer.wake()
+
+    scheduler.start()
+    listener = threading.Thread(target=listen, name="drainer-wake", daemon=True)
+    listener.start()
+    stop.wait()
+    try:
+        scheduler.shutdown()  # releases the leader lease at once
+    except Exception:  # exiting anyway (logged)
+        log.exception("scheduler shutdown failed")
+    return 0
 
 
 def worker_exit(server: Any, worker: Any) -> None:
@@ -165,20 +280,23 @@ class BridgeServer(BaseApplication):
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            if key in NEWER_GUNICORN_OPTIONS and key not in self.cfg.settings:
+            if key == "drainer" or (key in NEWER_GUNICORN_OPTIONS and key not in self.cfg.settings):
                 continue
             self.cfg.set(key, value)
 
     # types-gunicorn wants environ as a MutableMapping, Flask's __call__ takes a dict: both
     # are WSGI apps, the two third-party annotations just disagree.
     def load(self) -> Flask:  # type: ignore[override]
-        return build_worker_app(self.bridge_config)
+        wake = self.options.get("drainer")
+        return build_worker_app(self.bridge_config,
+                                wake.wake_send if isinstance(wake, DrainerSupervisor) else None)
 
 
 def serve(config: BridgeConfig, *, bind: str, workers: int,
           timeout: int = WORKER_TIMEOUT_S) -> None:
     """Run gunicorn until it stops. A worker that fails to boot stops the server: this
     then raises SystemExit with gunicorn's status (3)."""
+    drainer = DrainerSupervisor(config)
     options = {
         "bind": bind,
         "workers": workers,
@@ -190,6 +308,9 @@ def serve(config: BridgeConfig, *, bind: str, workers: int,
         "accesslog": None,
         "preload_app": False,  # every worker opens its own store connection
         "worker_exit": worker_exit,
+        "when_ready": lambda server: drainer.start(),
+        "on_exit": lambda server: drainer.stop(),
+        "drainer": drainer,
         # gunicorn >= 25 opens a control socket at one path per user ($HOME/.gunicorn):
         # every `serve` of a host would take it from the one before, and nothing of the
         # bridge uses it.

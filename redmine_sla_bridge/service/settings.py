@@ -21,6 +21,8 @@ class Settings:
     poll_interval_seconds: int = 60
     initial_lookback: dt.timedelta = dt.timedelta(hours=24)
     sweep_interval_seconds: int = 300
+    sweep_fast: bool = True  # between full passes, read only the issues due (sweep.py)
+    reconcile_cron: str = "30 2 * * *"  # the full pass, in the policy calendar's zone
     webhook_secret: str | None = None
     webhook_token: str | None = None
     max_body_bytes: int = 1_048_576

@@ -70,7 +70,13 @@ def test_the_scheduler_registers_every_job_at_its_interval(make_runtime, redmine
     document = base_document(redmine)
     document["polling"] = {"interval_seconds": 45}
     document["lifecycle"] = {"sweep_interval_seconds": 120}
+    document["sweep"] = {"fast": True}
     rt = make_runtime(document)
     scheduler = BridgeScheduler(rt, holder="x")
-    intervals = {job.id: job.trigger.interval.total_seconds() for job in scheduler.scheduler.get_jobs()}
+    jobs = {job.id: job.trigger for job in scheduler.scheduler.get_jobs()}
+    reconcile = jobs.pop("reconcile")  # the full sweep: nightly, in the policy's zone
+    intervals = {name: trigger.interval.total_seconds() for name, trigger in jobs.items()}
     assert intervals == {"poll": 45, "sweep": 120, "notify": 30, "purge": 86400}
+    assert str(reconcile.timezone) == "Europe/Moscow"
+    assert {f.name: str(f) for f in reconcile.fields if f.name in ("hour", "minute")} == {
+        "hour": "2", "minute": "30"}

@@ -45,3 +45,40 @@ def test_a_failing_shutdown_does_not_stop_the_worker_from_exiting(caplog):
 def test_a_worker_that_never_built_its_app_exits_quietly():
     worker_exit(server=None, worker=Worker(None))
     worker_exit(server=None, worker=object())
+
+
+# -- the drainer process ----------------------------------------------------------------
+
+def test_a_webhook_wakes_the_drainer_process_and_never_blocks_on_a_full_queue():
+    from redmine_sla_bridge.entrypoints.serve import DrainerSupervisor, _send_wake
+
+    supervisor = DrainerSupervisor(config=None)  # type: ignore[arg-type]
+    _send_wake(supervisor.wake_send)
+    assert supervisor.wake_recv.recv(64) == b"w"
+    for _ in range(100_000):  # far more than the socket buffer holds: dropped, not raised
+        _send_wake(supervisor.wake_send)
+    supervisor.wake_recv.close()
+    _send_wake(supervisor.wake_send)  # the drainer's end gone (restarting): still quiet
+
+
+def test_the_drainer_process_is_restarted_when_it_dies(monkeypatch, tmp_path):
+    import time
+
+    from redmine_sla_bridge.entrypoints import serve
+
+    starts = tmp_path / "starts"
+
+    def short_lived(config, wake) -> int:
+        with starts.open("a") as fh:
+            fh.write("x")
+        return 1  # dies at once
+
+    monkeypatch.setattr(serve, "_drainer_main", short_lived)
+    monkeypatch.setattr(serve.DrainerSupervisor, "RESTART_DELAY_S", 0.01)
+    supervisor = serve.DrainerSupervisor(config=None)  # type: ignore[arg-type]
+    supervisor.start()
+    deadline = time.monotonic() + 20
+    while (not starts.exists() or len(starts.read_text()) < 3) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    supervisor.stop(timeout=5)
+    assert len(starts.read_text()) >= 3

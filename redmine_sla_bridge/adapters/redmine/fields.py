@@ -107,6 +107,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "extension_reason": "BA-10: why the resolution term cannot be met (set by the engineer)",
         "extended_due": "BA-7: the new resolution term agreed, YYYY-MM-DD HH:MM (set by the "
         "engineer)",
+        "next_check": "The day the SLA state can next change by time alone (at risk, breach, "
+        "reminder, auto-close), in the regulation's time zone; 9999-12-31: never. The sweep "
+        "reads only issues due by it",
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
@@ -130,6 +133,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "extension_reason": "BA-10: почему срок решения не может быть выдержан (заполняет инженер)",
         "extended_due": "BA-7: новый согласованный срок решения, ГГГГ-ММ-ДД ЧЧ:ММ "
         "(заполняет инженер)",
+        "next_check": "День, когда состояние SLA может измениться само (под угрозой, нарушение, "
+        "напоминание, автозакрытие), по часовому поясу регламента; 9999-12-31 — никогда. "
+        "Проверка сроков читает только задачи, чей день настал",
     },
 }
 
@@ -198,6 +204,8 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
     if extension_reasons:
         specs.append(spec("extension_reason", "list", tuple(extension_reasons)))
         specs.append(spec("extended_due", "string"))
+    # Added later: installations work without it (every sweep pass reads everything).
+    specs.append(spec("next_check", "date", required=False))
     return specs
 
 

@@ -31,7 +31,8 @@ from redmine_sla_bridge.adapters.redmine.admin_forms import (
 from redmine_sla_bridge.adapters.redmine.fields import FieldSpec, parse_marker, specs_for_config
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineRejected
 
-ALWAYS_INTERNAL = frozenset({"intake_key"})
+ALWAYS_INTERNAL = frozenset({"intake_key", "next_check"})
+_FORMAT_NAMES = {"list": "List", "date": "Date"}  # as Redmine's form names them
 QUERY_FIELDS = frozenset({"sla_priority", "sla_state", "first_response_due", "resolution_due",
                           "tier", "first_response_at", "first_response_day"})
 # docs/redmine.md, section 4: what the bridge's user does in a support project.
@@ -382,8 +383,7 @@ def manual_steps(actions: Sequence[Action], target: Target,
         spec = action.spec
         if action.kind == "create":
             lines.append(f"{n}. Administration > Custom fields > New custom field > Issues:")
-            lines.append("     Format: " + {"list": "List", "date": "Date"}.get(spec.field_format,
-                                                                            "Text"))
+            lines.append(f"     Format: {_FORMAT_NAMES.get(spec.field_format, 'Text')}")
             lines.append(f"     Name: {spec.name}")
             lines.append(f"     Description: {spec.full_description}")
             if spec.field_format == "list":

@@ -51,6 +51,7 @@ from redmine_sla_bridge.domain.processing.field_values import (
     parse_field_time,
     sla_values,
 )
+from redmine_sla_bridge.domain.processing.next_check import with_next_check
 from redmine_sla_bridge.domain.processing.ownership import (
     ForeignChange,
     acceptance_journal,
@@ -77,8 +78,11 @@ def plan(snapshot: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> I
     fact: plan again with it in the snapshot."""
     accepted_in = acceptance_journal(snapshot)
     if accepted_in is None:
-        return _intake(snapshot, rules, now)
-    return _track(snapshot, rules, now, accepted_in)
+        update = _intake(snapshot, rules, now)
+    else:
+        update = _track(snapshot, rules, now, accepted_in)
+    # The sweep's fast pass reads only issues whose next change has come (next_check.py).
+    return with_next_check(snapshot, update, rules, now)
 
 
 def effect_keys(snapshot: IssueSnapshot, rules: ProcessingRules) -> tuple[str, ...]:

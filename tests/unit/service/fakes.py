@@ -26,6 +26,7 @@ class FakeIssues:
         self.log = log
         self.snapshots: dict[int, IssueSnapshot] = {}
         self.listed: list[ListedIssue | None] = []
+        self.due: list[ListedIssue | None] | None = None  # None: no next_check field
         self.applied: list[IssueUpdate] = []
         self.created: list[NewIssue] = []
         self.earlier: dict[str, tuple[Organization, ...]] = {}
@@ -52,6 +53,10 @@ class FakeIssues:
     def open_issues(self) -> Iterator[ListedIssue | None]:
         self.log("list open")
         yield from self.listed
+
+    def due_issues(self, day: str, unstamped_since: str) -> Iterator[ListedIssue | None] | None:
+        self.log(f"list due by {day}, unstamped since {unstamped_since}")
+        return iter(self.due) if self.due is not None else None
 
     def updated_since(self, cursor: str, *, offset: int, limit: int) -> list[tuple[int, str]]:
         self.log(f"updated since {cursor} +{offset}")

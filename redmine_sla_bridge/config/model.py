@@ -93,6 +93,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Product version",
         "contract_number": "Contract number",
         "intake_key": "Intake key",
+        "sla_outcome": "SLA outcome",
         "impact": "Impact",
         "request_type": "Request type",
     },
@@ -114,6 +115,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "product_version": "Версия продукта",
         "contract_number": "Номер договора",
         "intake_key": "Ключ обращения",
+        "sla_outcome": "Итог SLA",
         "impact": "Влияние",
         "request_type": "Тип обращения",
     },
@@ -153,6 +155,7 @@ class FieldNames(StrictModel):
     product_version: Text | None = _field_name("product_version")
     contract_number: Text | None = _field_name("contract_number")
     intake_key: Text | None = _field_name("intake_key")
+    sla_outcome: Text | None = _field_name("sla_outcome")
     impact: Text | None = _field_name("impact")
     request_type: Text | None = _field_name("request_type")
 

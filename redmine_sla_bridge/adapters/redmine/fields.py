@@ -90,6 +90,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "description",
         "intake_key": "Idempotency key of a request taken in through the intake API: a "
         "retried request finds its issue by it",
+        "sla_outcome": "What is decided about the request, for reports: fr/res = first "
+        "response/resolution met, breached or open, working minutes taken/allowed; paused "
+        "minutes; reopens; auto_closed; or refused= the refusal codes",
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
@@ -108,6 +111,10 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "intake": "Данные обращения: из формы или из строк описания вида «ИНН: …»",
         "intake_key": "Ключ идемпотентности обращения, принятого через API: повторная "
         "отправка находит по нему уже созданную задачу",
+        "sla_outcome": "Итог по обращению для отчётов: fr/res — первый ответ/решение: met — в "
+        "срок, breached — с нарушением, open — ещё нет; рабочие минуты: затрачено/отведено; "
+        "paused — минуты паузы; reopened — возобновлений; auto_closed — закрыто "
+        "автоматически; refused= — коды отказа",
     },
 }
 
@@ -148,6 +155,9 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
               for key in ("first_response_due", "resolution_due", "first_response_at")]
     specs += [spec(key, "string", searchable=True) for key in _INTAKE_TEXT]
     specs.append(spec("intake_key", "string", required=False))
+    # Reports read it from issue lists (domain/reporting/outcome.py); an installation
+    # without it works, and `report --rebuild` fills it once `provision` created it.
+    specs.append(spec("sla_outcome", "string", required=False))
     return specs
 
 

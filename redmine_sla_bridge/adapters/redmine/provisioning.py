@@ -28,7 +28,7 @@ from redmine_sla_bridge.adapters.redmine.admin_forms import (
 from redmine_sla_bridge.adapters.redmine.fields import FieldSpec, parse_marker, specs_for_config
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineRejected
 
-ALWAYS_INTERNAL = frozenset({"intake_key"})
+ALWAYS_INTERNAL = frozenset({"intake_key", "sla_outcome"})
 QUERY_FIELDS = frozenset({"sla_priority", "sla_state", "first_response_due", "resolution_due",
                           "tier", "first_response_at"})
 # docs/redmine.md, section 4: what the bridge's user does in a support project.

@@ -14,6 +14,7 @@ from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.lifecycle.clock import ClockReading
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
 from redmine_sla_bridge.domain.policy import TargetKind
+from redmine_sla_bridge.domain.reporting.outcome import OUTCOME_KEY, outcome_of
 from redmine_sla_bridge.domain.request_decision import RequestDecision
 
 DUE_FORMAT = "%Y-%m-%d %H:%M"
@@ -34,6 +35,9 @@ PATH_TO_FIELD: Mapping[str, str] = {
     "contract_number": "contract_number",
 }
 """Request path -> the field it is shown in."""
+
+OPTIONAL_KEYS = frozenset({OUTCOME_KEY})
+"""Fields added in a later version: written only where Redmine has them (`provision`)."""
 
 
 def fields_from_request(request: IntakeRequest,
@@ -69,4 +73,5 @@ def sla_values(decision: RequestDecision, history: IssueHistory, reading: ClockR
         "first_response_due": format_field_time(reading.due(TargetKind.FIRST_RESPONSE), zone),
         "resolution_due": format_field_time(reading.due(TargetKind.RESOLUTION), zone),
         "first_response_at": format_field_time(first.at if first else None, zone),
+        OUTCOME_KEY: outcome_of(history, reading).text(),
     }

@@ -37,8 +37,10 @@ def recompute(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetime) -> 
     history = snap.history
     decision = decide_request(snap.request, rules.decision, received_at=history.created_at,
                               known_contact=accepted_in is not None)
-    if not decision.accepted:
+    if accepted_in is None and not decision.accepted:
         return Recomputed(decision, refused(decision.intake.codes), None)
+    # Once taken in, a request stays taken in (the plan does not run the gate again):
+    # other rules change its policy, targets and calendars, not its acceptance.
     # A request these rules accept although it was refused is counted from its creation.
     acknowledged = _acknowledged_at(history) if accepted_in is not None else history.created_at
     reading = read_clock(history, start=decision.start, targets=decision.policy.targets,

@@ -30,7 +30,7 @@ FIELD_KEYS = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
     "resolution_due", "first_response_at", "contact_name", "contact_email", "contact_phone",
     "contact_position", "organization", "inn", "product", "product_version",
-    "contract_number", "intake_key", "impact", "request_type",
+    "contract_number", "intake_key", "impact", "request_type", "sla_outcome",
 )
 BRIDGE_KEYS = tuple(k for k in FIELD_KEYS if k not in REQUESTER_KEYS)
 _TOKEN = re.compile(r'name="authenticity_token" value="([^"]+)"')

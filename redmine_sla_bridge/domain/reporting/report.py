@@ -191,7 +191,8 @@ def group(results: Sequence[IssueResult], key: Callable[[IssueResult], str | Non
     for result in results:
         k = key(result) or NONE_KEY
         buckets.setdefault(k, []).append(result)
-        shown = label(result) if label else None
+        # Requests without a key (no INN) may name many organizations: no label fits.
+        shown = label(result) if label and k != NONE_KEY else None
         labels.setdefault(k, shown or k)
     return [Group(k, labels[k], summarize(buckets[k])) for k in sorted(buckets)]
 

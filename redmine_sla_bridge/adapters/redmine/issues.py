@@ -9,9 +9,11 @@ entry. Names in an update (statuses, priorities, members) become ids here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog
@@ -20,7 +22,7 @@ from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.adapters.redmine.history import ANONYMOUS_NAMES, build_history, parse_time
 from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
 from redmine_sla_bridge.domain.intake.request import Organization
-from redmine_sla_bridge.domain.ports import NotManageable
+from redmine_sla_bridge.domain.ports import NotManageable, RedmineUnavailable
 from redmine_sla_bridge.domain.processing.snapshot import (
     IssueSnapshot,
     ListedIssue,
@@ -148,7 +150,8 @@ class RedmineIssues:
         base = self.gateway.url.rstrip("/")
         offset = 0
         while True:
-            page = self.gateway._get("/issues.json", offset=offset, limit=100, **filters)
+            page = _read_again(functools.partial(self.gateway._get, "/issues.json",
+                                                 offset=offset, limit=100, **filters))
             items, total = page["issues"], int(page.get("total_count", 0))
             for issue in items:
                 listed = self._listed(issue)
@@ -292,6 +295,19 @@ class RedmineIssues:
             if who:
                 out[who["name"]] = who["id"]
         return out
+
+
+def _read_again(read: Callable[[], Any], attempts: int = 3, pause: float = 2.0) -> Any:
+    """A read of a long report, tried again after a transient failure: Redmine on SQLite
+    answers 500 when a lock wait gives up, and one busy moment should not cost the run."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except RedmineUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class MailIssueWriter:

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +22,7 @@ from redmine_sla_bridge.config.model import DEFAULT_FIELD_NAMES
 from redmine_sla_bridge.entrypoints.cli import cli
 from redmine_sla_bridge.service.process_issue import process_issue
 from redmine_sla_bridge.service.sweep import sweep
-from tests.conftest import base_document, write_config
+from tests.conftest import Person, base_document, unique, write_config
 
 pytestmark = [pytest.mark.redmine, pytest.mark.slow]
 
@@ -83,16 +84,16 @@ class Dataset:
         self.customer = _gateway(redmine, people["customer"].login)
         self.engineer = _gateway(redmine, people["engineer"].login)
         self.local = local
-        self.fields = rt.redmine.catalog.project_fields(project["identifier"])[1]
+        self.fields = _setup(rt.redmine.catalog.project_fields, project["identifier"])[1]
         self.status = rt.redmine.catalog.facts.status_ids
         self.moments: dict[int, dt.datetime] = {}  # journal id -> moment
         self.created: dict[int, dt.datetime] = {}
 
     def new(self, subject, created, inn=ALPHA, org="Alpha") -> int:
         values = {"organization": org, **({"inn": inn} if inn else {})}
-        issue = self.customer.create_issue(
-            project_id=self.project["id"], tracker_id=self.tracker, subject=subject,
-            description="Something broke", custom_fields=self.fields.payload(values))
+        issue = _setup(self.customer.create_issue,
+                       project_id=self.project["id"], tracker_id=self.tracker, subject=subject,
+                       description="Something broke", custom_fields=self.fields.payload(values))
         self.created[issue["id"]] = created
         return issue["id"]
 
@@ -101,12 +102,12 @@ class Dataset:
             changes["notes"] = notes
         if status:
             changes["status_id"] = self.status[status]
-        self.engineer.update_issue(issue_id, **changes)
+        _setup(self.engineer.update_issue, issue_id, **changes)
         self.at_moment(issue_id, moment)
 
     def at_moment(self, issue_id, moment):
         """The issue's last journal happened at `moment`."""
-        self.moments[self.gateway.issue(issue_id)["journals"][-1]["id"]] = moment
+        self.moments[_setup(self.gateway.issue, issue_id)["journals"][-1]["id"]] = moment
 
     def move(self):
         """Moves what was done since the last move."""
@@ -117,6 +118,44 @@ class Dataset:
                    for j, m in self.moments.items()]
         self.local.runner("; ".join(script))
         self.created, self.moments = {}, {}
+
+
+def _setup(call, *args, **kwargs):
+    """A setup call, tried again after a 500 (Redmine on SQLite gives up a lock wait when
+    other engineers' tests write at the same time)."""
+    from redmine_sla_bridge.domain.ports import RedmineUnavailable
+
+    for attempt in range(4):
+        try:
+            return call(*args, **kwargs)
+        except RedmineUnavailable as exc:
+            if attempt == 3 or "ServerError" not in str(exc):
+                raise
+            time.sleep(2)
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture()
+def project(redmine, support_tracker):
+    """The tests' project fixture with a patient client (see SLOW)."""
+    identifier = unique("t-")
+    return _setup(_gateway(redmine).create_project, identifier, f"Test {identifier}",
+                  tracker_ids=[support_tracker])
+
+
+@pytest.fixture()
+def people(redmine, project):
+    """A customer (Reporter) and an engineer (Developer), as tests.conftest makes them."""
+    gateway = _gateway(redmine)
+    roles = {r["name"]: r["id"] for r in _setup(gateway.roles)}
+    out = {}
+    for key, role in (("customer", "Reporter"), ("engineer", "Developer")):
+        login = unique(key[:4])
+        user = _setup(gateway.create_user, login, key.capitalize(), login,
+                      f"{login}@example.ru", "password-" + login)
+        _setup(gateway.add_member, project["id"], user["id"], [roles[role]])
+        out[key] = Person(user["id"], login, _gateway(redmine, login))
+    return out
 
 
 @pytest.fixture()
@@ -153,7 +192,7 @@ def dataset(make_runtime, redmine, project, support_tracker, people, local_redmi
     d.move()
     # F is taken in at once (the others when the bridge first sees them, at NOW): its
     # acknowledgement precedes the answer, as the auto-close rule expects.
-    assert process_issue(rt, f, now=at(10, 10, 1)).action == "accepted"
+    assert _setup(process_issue, rt, f, now=at(10, 10, 1)).action == "accepted"
     d.at_moment(f, at(10, 10, 1))
     d.act(f, at(10, 10, 30), notes="Please check", status="Feedback")
     # G: the contract customer (first response 1 h): answered after 90 min, resolved at 16:00.
@@ -165,18 +204,28 @@ def dataset(make_runtime, redmine, project, support_tracker, people, local_redmi
     # I: received after the period.
     ids["I"] = d.new("I later", at(16, 10))
     d.move()
-    assert f in sweep(rt, now=at(11, 11)).closed
+    assert f in _setup(sweep, rt, now=at(11, 11)).closed
     d.at_moment(f, at(11, 11))
     d.move()
     for issue_id in ids.values():
-        process_issue(rt, issue_id, now=NOW)
+        _setup(process_issue, rt, issue_id, now=NOW)
     return rt, ids, tmp_path
 
 
+def _cli(*args):
+    """The command as a user runs it; run again when the busy shared Redmine answered 500
+    (exit 1, "error: Redmine"): every run is read-only or idempotent."""
+    for _ in range(3):
+        result = CliRunner().invoke(cli, ["report", *args])
+        if result.exit_code != 1 or "error: Redmine" not in result.output:
+            break
+        time.sleep(2)
+    return result
+
+
 def _run(tmp_path, *args) -> str:
-    result = CliRunner().invoke(cli, ["report", "--config", str(tmp_path / "bridge.yaml"),
-                                      "--from", "2026-03-02", "--to", "2026-03-15",
-                                      "--now", "2026-03-12T11:45:00+0300", *args])
+    result = _cli("--config", str(tmp_path / "bridge.yaml"), "--from", "2026-03-02",
+                  "--to", "2026-03-15", "--now", "2026-03-12T11:45:00+0300", *args)
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -214,14 +263,14 @@ def _expected_breaches(redmine, ids, engineer_name):
 
 
 def _journal_count(gateway, ids) -> int:
-    return sum(len(gateway.issue(i)["journals"]) for i in ids.values())
+    return sum(len(_setup(gateway.issue, i)["journals"]) for i in ids.values())
 
 
 def test_every_figure_of_the_report_is_the_datasets(dataset, redmine):
     _, ids, tmp_path = dataset
     gateway = _gateway(redmine)
     report = json.loads(_run(tmp_path, "--format", "json"))
-    engineer = gateway.issue(ids["B"], journals=False)["assigned_to"]["name"]
+    engineer = _setup(gateway.issue, ids["B"], journals=False)["assigned_to"]["name"]
 
     assert report["schema"] == "redmine-sla-bridge/report/1"
     assert report["period"] == {"from": "2026-03-02", "to": "2026-03-15",
@@ -261,9 +310,14 @@ def test_every_figure_of_the_report_is_the_datasets(dataset, redmine):
         "summary": _summary(1, 1, fr=_target(0, 1, 0, 0, 90, 90),
                             res=_target(1, 0, 0, 0, 360, 360)),
         "breaches": [breaches[1]]}]
-    # Issue lists only: one page for the period's nine issues, no journal read.
+    # Issue lists only: one page for the period's issues, no journal read. A process
+    # reads Redmine's names once besides (statuses, trackers, ...): a report of an
+    # empty period costs the same, one page and those.
     assert report["cost"]["issues"] == 8 and report["cost"]["journal_reads"] == 0
-    assert 1 <= report["cost"]["api_calls"] <= 2
+    result = _cli("--config", str(tmp_path / "bridge.yaml"), "--from", "2025-03-02",
+                  "--to", "2025-03-15", "--format", "json")
+    empty = json.loads(result.stdout)["cost"]
+    assert empty["issues"] == 0 and report["cost"]["api_calls"] == empty["api_calls"]
 
     rows = list(csv.reader(io.StringIO(_run(tmp_path, "--format", "csv"))))
     header = rows[0]
@@ -332,19 +386,19 @@ def test_rebuild_fills_outcomes_of_older_issues_once(dataset, redmine, local_red
     assert missing["missing_outcomes"] == 4 and missing["overall"] != OVERALL
 
     before = _journal_count(gateway, ids)
-    result = CliRunner().invoke(cli, ["report", "--config", str(tmp_path / "bridge.yaml"),
-                                      "--from", "2026-03-02", "--to", "2026-03-15", "--now",
-                                      "2026-03-12T11:45:00+0300", "--rebuild", "--format", "json"])
+    result = _cli("--config", str(tmp_path / "bridge.yaml"), "--from", "2026-03-02",
+                  "--to", "2026-03-15", "--now", "2026-03-12T11:45:00+0300", "--rebuild",
+                  "--format", "json")
     assert result.exit_code == 0, result.output
     assert "4 outcome(s) written" in result.stderr
     rebuilt = json.loads(result.stdout)
     assert rebuilt["overall"] == OVERALL and rebuilt["missing_outcomes"] == 0
     assert _journal_count(gateway, ids) == before + 4
-    authors = {gateway.issue(i)["journals"][-1]["user"]["id"] for i in older}
+    authors = {_setup(gateway.issue, i)["journals"][-1]["user"]["id"] for i in older}
     assert authors == {rt.redmine.catalog.facts.bridge_user_id}
 
-    again = CliRunner().invoke(cli, ["report", "--config", str(tmp_path / "bridge.yaml"),
-                                     "--from", "2026-03-02", "--to", "2026-03-15", "--rebuild"])
+    again = _cli("--config", str(tmp_path / "bridge.yaml"), "--from", "2026-03-02",
+                 "--to", "2026-03-15", "--rebuild")
     assert again.exit_code == 0, again.output
     assert "0 outcome(s) written, 0 journal read(s)" in again.stderr
     assert _journal_count(gateway, ids) == before + 4

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -211,21 +210,11 @@ def bootstrap(config: BridgeConfig, *, gateway: RedmineGateway | None = None,
                   clock=clock)
 
 
-REPORT_MODULE = "redmine_sla_bridge.service.report"
-
-
 def report_source(bridge: Bridge) -> Callable[[dt.date, dt.date, str | None, str | None],
-                                               Mapping[str, Any]] | None:
+                                               Mapping[str, Any]]:
     """The report's json document of a period, for `/dashboard`, computed by
-    `service.report` over `bridge`; None in a build without that module. Imported by
-    name, at call time, so that this build type-checks and runs without it."""
-    try:
-        module = importlib.import_module(REPORT_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != REPORT_MODULE:
-            raise
-        return None
-    build_report = module.build_report
+    `service.report` over `bridge`."""
+    from redmine_sla_bridge.service.report import build_report
 
     def source(period_from: dt.date, period_to: dt.date, project: str | None,
                customer: str | None) -> Mapping[str, Any]:

@@ -97,6 +97,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "contract_number": "Contract number",
         "intake_key": "Intake key",
         "next_check": "Next SLA check",
+        "sla_outcome": "SLA outcome",
         "impact": "Impact",
         "request_type": "Request type",
         "lead_decision": "Lead decision",
@@ -123,6 +124,7 @@ DEFAULT_FIELD_NAMES: dict[str, dict[str, str]] = {
         "contract_number": "Номер договора",
         "intake_key": "Ключ обращения",
         "next_check": "Следующая проверка SLA",
+        "sla_outcome": "Итог SLA",
         "impact": "Влияние",
         "request_type": "Тип обращения",
         "lead_decision": "Решение руководителя",
@@ -167,6 +169,7 @@ class FieldNames(StrictModel):
     contract_number: Text | None = _field_name("contract_number")
     intake_key: Text | None = _field_name("intake_key")
     next_check: Text | None = _field_name("next_check")
+    sla_outcome: Text | None = _field_name("sla_outcome")
     impact: Text | None = _field_name("impact")
     request_type: Text | None = _field_name("request_type")
     lead_decision: Text | None = _field_name("lead_decision")

@@ -54,7 +54,7 @@ class ProvisionConfig(StrictModel):
     internal_fields: list[Text] = Field(
         default_factory=list,
         description="More fields (by their `fields` key, e.g. sla_state, license_status) "
-        "that customer_roles do not see. intake_key is always internal.",
+        "that customer_roles do not see. intake_key and sla_outcome are always internal.",
     )
     queries: bool = Field(
         default=True,

@@ -340,6 +340,126 @@ def simulate(config_path: str, customers: str | None, request_file, known_contac
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
+@cli.command()
+@CONFIG_OPTION
+@click.option("--from", "period_from", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="First day of the period (requests received on it count), YYYY-MM-DD.")
+@click.option("--to", "period_to", required=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="Last day of the period, inclusive.")
+@click.option("--project", help="Only this project (identifier).")
+@click.option("--customer", help="Only this customer (INN).")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "json", "html"]),
+              default="table", show_default=True)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--rebuild", is_flag=True,
+              help="First fill the SLA outcome field of the period's issues decided before "
+              "it was recorded, from their journals (idempotent).")
+@click.option("--what-if", "what_if", type=click.Path(dir_okay=False, exists=True),
+              help="Also recompute the period from the journals under this other config and "
+              "show both side by side (writes nothing to Redmine).")
+@click.option("--now", "now_text", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
+              help="Report as at this moment (with its UTC offset; default: now).")
+def report(config_path: str, period_from, period_to, project: str | None, customer: str | None,
+           output_format: str, out_file: str | None, rebuild: bool, what_if: str | None,
+           now_text) -> None:
+    """SLA report for the requests received in a period: overall, by customer, tier,
+    priority, product and week, the breaches, and each contract customer against its
+    own terms (docs/reports.md). Reads issue lists only (about one call per 100 issues)."""
+
+    from redmine_sla_bridge.bootstrap import BootstrapError, bootstrap, processing_rules
+    from redmine_sla_bridge.config.loader import redact
+    from redmine_sla_bridge.domain.ports import RedmineError
+    from redmine_sla_bridge.domain.reporting.report import what_if_section
+    from redmine_sla_bridge.entrypoints.report_formats import to_csv, to_table
+    from redmine_sla_bridge.service.report import build_report, build_what_if
+    from redmine_sla_bridge.service.report import rebuild as rebuild_outcomes
+
+    start, end = period_from.date(), period_to.date()
+    if end < start:
+        click.echo(f"error: --to {end} is before --from {start}", err=True)
+        sys.exit(2)
+    html = None
+    if output_format == "html":
+        from redmine_sla_bridge.entrypoints import report_html
+        html = report_html.render
+    config = _load(config_path)
+    other_rules = None
+    if what_if is not None:
+        other = _load(what_if, require_secrets=False)
+        try:
+            other_rules = processing_rules(other)
+        except BootstrapError as exc:
+            click.echo(redact(other, f"error: {what_if}: {exc}"), err=True)
+            sys.exit(2)
+    try:
+        bridge = bootstrap(config, notifier=None)
+    except BootstrapError as exc:
+        click.echo(redact(config, f"error: {exc}"), err=True)
+        sys.exit(2)
+    now = now_text or bridge.clock()
+    try:
+        if rebuild:
+            with _progress("rebuild") as progress:
+                done = rebuild_outcomes(bridge, start, end, project=project, progress=progress,
+                                        now=now)
+            click.echo(f"rebuild: {done.seen} issue(s), {done.written} outcome(s) written, "
+                       f"{done.journal_reads} journal read(s), {done.api_calls} API call(s)"
+                       + (f"; {done.unprovisioned} without the SLA outcome field (run "
+                          "`provision`)" if done.unprovisioned else ""), err=True)
+        with _progress("report") as progress:
+            recorded = build_report(bridge, start, end, project=project, customer=customer,
+                                    progress=progress, now=now)
+        document = recorded.as_dict()
+        if other_rules is not None:
+            with _progress("what-if") as progress:
+                other_report = build_what_if(bridge, other_rules, start, end, project=project,
+                                             customer=customer, progress=progress, now=now)
+            document["what_if"] = what_if_section(recorded, other_report, what_if or "")
+    except RedmineError as exc:
+        click.echo(redact(config, f"error: Redmine: {exc}"), err=True)
+        sys.exit(1)
+    if output_format == "json":
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    elif output_format == "csv":
+        text = to_csv(document)
+    elif html is not None:
+        text = html(document)
+    else:
+        text = to_table(document)
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+        from redmine_sla_bridge.entrypoints.report_formats import cost_line
+
+        click.echo(f"{out_file}: {cost_line(document)}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _progress(label: str):
+    """A progress bar on a terminal (click's own), nothing otherwise."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def bar():
+        if not sys.stderr.isatty():
+            yield None
+            return
+        shown = None
+        try:
+            def step(done: int, total: int) -> None:
+                nonlocal shown
+                if shown is None:
+                    shown = click.progressbar(length=max(total, 1), label=label, file=sys.stderr)
+                    shown.__enter__()
+                shown.update(1)
+            yield step
+        finally:
+            if shown is not None:
+                shown.__exit__(None, None, None)
+
+    return bar()
+
+
 @cli.command("dead-letters")
 @CONFIG_OPTION
 @click.option("--requeue", "requeue_id", type=int, help="Put this dead event back in the inbox.")

@@ -15,6 +15,7 @@ from redmine_sla_bridge.domain.intake.request import Organization
 from redmine_sla_bridge.domain.lifecycle.turns import ContactRequest
 from redmine_sla_bridge.domain.processing import IssueSnapshot, IssueUpdate, ListedIssue, LoggedTime
 from redmine_sla_bridge.domain.processing.update import NewIssue
+from redmine_sla_bridge.domain.reporting.report import ReportRow
 
 
 class IssueRepository(Protocol):
@@ -42,6 +43,17 @@ class IssueRepository(Protocol):
     def apply(self, update: IssueUpdate) -> None: ...
 
     def ping(self) -> None: ...
+
+    def report_rows(self, created_from: dt.date, created_to: dt.date,
+                    project: str | None = None) -> Iterator[tuple[ReportRow | None, int]]:
+        """Issues of the scope (any status) created on these days (a day of margin on
+        each side: the caller filters in the regulation's zone), a page at a time, each
+        with the total count; None for a row the bridge does not manage."""
+        ...
+
+    def calls_made(self) -> int:
+        """Redmine calls made so far by this repository (the report's cost footer)."""
+        ...
 
 
 class ClaimedEventLike(Protocol):

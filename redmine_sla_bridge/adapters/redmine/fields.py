@@ -110,6 +110,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "next_check": "The day the SLA state can next change by time alone (at risk, breach, "
         "reminder, auto-close), in the regulation's time zone; 9999-12-31: never. The sweep "
         "reads only issues due by it",
+        "sla_outcome": "What is decided about the request, for reports: fr/res = first "
+        "response/resolution met, breached or open, working minutes taken/allowed; paused "
+        "minutes; reopens; auto_closed; or refused= the refusal codes",
     },
     "ru": {
         "tier": "Уровень поддержки по справочнику клиентов",
@@ -136,6 +139,10 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "next_check": "День, когда состояние SLA может измениться само (под угрозой, нарушение, "
         "напоминание, автозакрытие), по часовому поясу регламента; 9999-12-31 — никогда. "
         "Проверка сроков читает только задачи, чей день настал",
+        "sla_outcome": "Итог по обращению для отчётов: fr/res — первый ответ/решение: met — в "
+        "срок, breached — с нарушением, open — ещё нет; рабочие минуты: затрачено/отведено; "
+        "paused — минуты паузы; reopened — возобновлений; auto_closed — закрыто "
+        "автоматически; refused= — коды отказа",
     },
 }
 
@@ -206,6 +213,9 @@ def field_specs(names: Any, *, tiers: Sequence[str], priorities: Sequence[str],
         specs.append(spec("extended_due", "string"))
     # Added later: installations work without it (every sweep pass reads everything).
     specs.append(spec("next_check", "date", required=False))
+    # Reports read it from issue lists (domain/reporting/outcome.py); an installation
+    # without it works, and `report --rebuild` fills it once `provision` created it.
+    specs.append(spec("sla_outcome", "string", required=False))
     return specs
 
 

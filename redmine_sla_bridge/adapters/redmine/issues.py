@@ -8,9 +8,12 @@ entry. Names in an update (statuses, priorities, members) become ids here.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import io
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from redmine_sla_bridge.adapters.redmine.catalog import RedmineCatalog
@@ -20,7 +23,7 @@ from redmine_sla_bridge.adapters.redmine.history import ANONYMOUS_NAMES, build_h
 from redmine_sla_bridge.adapters.redmine.intake_fields import request_from_issue
 from redmine_sla_bridge.domain.intake.request import Organization
 from redmine_sla_bridge.domain.lifecycle.turns import ContactRequest
-from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected
+from redmine_sla_bridge.domain.ports import NotManageable, RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.domain.processing.snapshot import (
     IssueSnapshot,
     ListedIssue,
@@ -28,9 +31,11 @@ from redmine_sla_bridge.domain.processing.snapshot import (
     Member,
 )
 from redmine_sla_bridge.domain.processing.update import IssueUpdate, NewIssue
+from redmine_sla_bridge.domain.reporting.report import ReportRow
 
 log = logging.getLogger(__name__)
 
+_DAY = dt.timedelta(days=1)
 EARLIER_REQUESTS = 5
 """How many of a contact's earlier issues ID-6 looks at (newest first)."""
 
@@ -63,7 +68,8 @@ class RedmineIssues:
         facts = self.catalog.facts
         history = build_history(issue, bridge_user_id=facts.bridge_user_id,
                                 status_names=facts.status_names,
-                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs},
+                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs
+                                            if s.key in fields},
                                 mail_requester_id=facts.mail_requester_id,
                                 domain_value=fields.domain_value)
         values = fields.values_of(issue)
@@ -210,6 +216,36 @@ class RedmineIssues:
             priority_order=self.catalog.priority_order,
         )
 
+    def report_rows(self, created_from: dt.date, created_to: dt.date,
+                    project: str | None = None) -> Iterator[tuple[ReportRow | None, int]]:
+        """Rows for a report: 100 issues per call, no journals (see the port)."""
+        filters: dict[str, Any] = {
+            "status_id": "*", "sort": "id", **self.catalog.scope_filters(),
+            "created_on": f"><{created_from - _DAY}|{created_to + _DAY}"}
+        if project is not None:
+            filters["project_id"] = project
+        closed_ids = self.catalog.facts.closed_status_ids
+        base = self.gateway.url.rstrip("/")
+        offset = 0
+        while True:
+            page = _read_again(functools.partial(self.gateway._get, "/issues.json",
+                                                 offset=offset, limit=100, **filters))
+            items, total = page["issues"], int(page.get("total_count", 0))
+            for issue in items:
+                listed = self._listed(issue)
+                if listed is None:
+                    yield None, total
+                    continue
+                assignee = issue.get("assigned_to") or {}
+                yield ReportRow(listed, issue.get("subject", ""), f"{base}/issues/{listed.issue_id}",
+                                assignee.get("name"), issue["status"]["id"] in closed_ids), total
+            offset += len(items)
+            if not items or offset >= total:
+                return
+
+    def calls_made(self) -> int:
+        return self.gateway.calls.total
+
     def updated_since(self, cursor: str, *, offset: int, limit: int) -> list[tuple[int, str]]:
         """(id, updated_on) of issues of the scope updated at or after `cursor`, oldest
         first (any status)."""
@@ -322,6 +358,19 @@ class RedmineIssues:
             if who:
                 out[who["name"]] = who["id"]
         return out
+
+
+def _read_again(read: Callable[[], Any], attempts: int = 3, pause: float = 2.0) -> Any:
+    """A read of a long report, tried again after a transient failure: Redmine on SQLite
+    answers 500 when a lock wait gives up, and one busy moment should not cost the run."""
+    for attempt in range(attempts):
+        try:
+            return read()
+        except RedmineUnavailable:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 class MailIssueWriter:

@@ -31,7 +31,7 @@ from redmine_sla_bridge.adapters.redmine.admin_forms import (
 from redmine_sla_bridge.adapters.redmine.fields import FieldSpec, parse_marker, specs_for_config
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineRejected
 
-ALWAYS_INTERNAL = frozenset({"intake_key", "next_check"})
+ALWAYS_INTERNAL = frozenset({"intake_key", "next_check", "sla_outcome"})
 _FORMAT_NAMES = {"list": "List", "date": "Date"}  # as Redmine's form names them
 QUERY_FIELDS = frozenset({"sla_priority", "sla_state", "first_response_due", "resolution_due",
                           "tier", "first_response_at", "first_response_day"})

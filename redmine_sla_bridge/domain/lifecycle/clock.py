@@ -53,6 +53,10 @@ class TargetClock:
     due: dt.datetime | None  # None: not limited
     met_at: dt.datetime | None
     used_share: float | None  # of the working time allowed, up to met_at or now
+    # Working time from the start to met_at (or now), net of pauses, and the time the
+    # target allows: what the outcome field and the report state in minutes.
+    elapsed: dt.timedelta | None = None
+    allowed: dt.timedelta | None = None
 
     def breached_at(self, now: dt.datetime) -> bool:
         return self.due is not None and self.due < (self.met_at or now)
@@ -64,6 +68,11 @@ class ClockReading:
     targets: Mapping[TargetKind, TargetClock]
     pauses: tuple[tuple[dt.datetime, dt.datetime], ...]
     paused_since: dt.datetime | None
+    # Working time in closed pauses (the resolution target's calendar), and how often a
+    # done issue was taken back into work: stable between events, so the outcome field
+    # written from them changes only when something happens.
+    paused: dt.timedelta = dt.timedelta(0)
+    reopened: int = 0
 
     def due(self, kind: TargetKind) -> dt.datetime | None:
         clock = self.targets.get(kind)
@@ -114,22 +123,39 @@ def read_clock(history: IssueHistory, *, start: dt.datetime, targets: Mapping[Ta
     for kind, target in targets.items():
         met_at = _met_at(kind, history, rules, acknowledged_at)
         if target.duration is None:
-            clocks[kind] = TargetClock(kind, None, met_at, None)
+            elapsed = (schedules[target.calendar].between(start, met_at, pauses=pauses)
+                       if met_at is not None and target.calendar in schedules else None)
+            clocks[kind] = TargetClock(kind, None, met_at, None, elapsed)
             continue
         schedule = schedules[target.calendar]
         due = schedule.add(start, target.duration, pauses=pauses)
         allowed = schedule.between(start, due, pauses=pauses)
         used = schedule.between(start, min(met_at or now, now), pauses=pauses)
         share = (used / allowed) if allowed else (1.0 if (met_at or now) >= due else 0.0)
-        clocks[kind] = TargetClock(kind, due, met_at, share)
+        clocks[kind] = TargetClock(kind, due, met_at, share, used, allowed)
     extended = extended_due is not None and TargetKind.RESOLUTION in targets
     if extended:
+        # BA-7: the agreed term replaces the regulation's (no share: no at-risk warning).
         met_at = _met_at(TargetKind.RESOLUTION, history, rules, acknowledged_at)
         clocks[TargetKind.RESOLUTION] = TargetClock(TargetKind.RESOLUTION, extended_due, met_at, None)
     state = _state(clocks, history, rules, paused_since, now)
     if extended and state in (SlaState.ON_TRACK, SlaState.AT_RISK):
         state = SlaState.EXTENDED
-    return ClockReading(state, clocks, closed, paused_since)
+    return ClockReading(state, clocks, closed, paused_since, _paused(closed, targets, schedules),
+                        _reopened(history, rules.done_statuses))
+
+
+def _paused(closed: Sequence[Pause], targets: Mapping[TargetKind, Target],
+            schedules: Mapping[str, Schedule]) -> dt.timedelta:
+    target = targets.get(TargetKind.RESOLUTION) or next(iter(targets.values()), None)
+    if target is None or target.calendar not in schedules or not closed:
+        return dt.timedelta(0)
+    schedule = schedules[target.calendar]
+    return sum((schedule.between(start, end) for start, end in closed), dt.timedelta(0))
+
+
+def _reopened(history: IssueHistory, done: frozenset[str]) -> int:
+    return sum(1 for c in history.status_changes if c.old in done and c.new not in done)
 
 
 def _state(clocks: Mapping[TargetKind, TargetClock], history: IssueHistory, rules: ClockRules,

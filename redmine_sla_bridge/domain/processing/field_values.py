@@ -14,6 +14,7 @@ from redmine_sla_bridge.domain.intake.request import IntakeRequest
 from redmine_sla_bridge.domain.lifecycle.clock import ClockReading
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
 from redmine_sla_bridge.domain.policy import TargetKind
+from redmine_sla_bridge.domain.reporting.outcome import OUTCOME_KEY, outcome_of
 from redmine_sla_bridge.domain.request_decision import RequestDecision
 
 DUE_FORMAT = "%Y-%m-%d %H:%M"
@@ -84,6 +85,8 @@ def value_label(key: str, value: str, language: str,
     (a value the config declares, such as a priority level, is shown as written)."""
     table = (extra or {}).get(key) or VALUE_LABELS.get(key) or {}
     return table.get(value, {}).get(language, value)
+OPTIONAL_KEYS = frozenset({OUTCOME_KEY})
+"""Fields added in a later version: written only where Redmine has them (`provision`)."""
 
 
 def fields_from_request(request: IntakeRequest,
@@ -120,6 +123,7 @@ def sla_values(decision: RequestDecision, history: IssueHistory, reading: ClockR
         "resolution_due": format_field_time(reading.due(TargetKind.RESOLUTION), zone),
         "first_response_at": format_field_time(first.at if first else None, zone),
         "first_response_day": _day(reading.due(TargetKind.FIRST_RESPONSE), zone),
+        OUTCOME_KEY: outcome_of(history, reading).text(),
     }
 
 

@@ -19,7 +19,7 @@ from redmine_sla_bridge.domain.processing.snapshot import IssueSnapshot
 
 OWNED_KEYS: tuple[str, ...] = (
     "tier", "license_status", "sla_priority", "sla_state", "first_response_due",
-    "resolution_due", "first_response_at", "first_response_day", "intake_key",
+    "resolution_due", "first_response_at", "first_response_day", "intake_key", "sla_outcome",
 )
 """Fields only the bridge writes."""
 
@@ -55,6 +55,8 @@ def filled_before_intake(snap: IssueSnapshot) -> tuple[ForeignChange, ...]:
         if not value:
             continue
         last = _last_change(snap, key, after=None)
+        if last is not None and last.role is Role.BRIDGE:
+            continue  # the bridge's own record (a refusal's outcome), not a forged value
         who = last.author if last is not None and last.author else snap.author
         out.append(ForeignChange(key, who or "?", None, value))
     return tuple(out)

@@ -46,6 +46,7 @@ from redmine_sla_bridge.domain.processing.escalation import (
     pending_escalation,
 )
 from redmine_sla_bridge.domain.processing.field_values import (
+    OPTIONAL_KEYS,
     PATH_TO_FIELD,
     fields_from_request,
     parse_field_time,
@@ -70,6 +71,8 @@ from redmine_sla_bridge.domain.processing.update import (
     Note,
     TimeEntriesLookup,
 )
+from redmine_sla_bridge.domain.reporting.outcome import OUTCOME_KEY
+from redmine_sla_bridge.domain.reporting.outcome import refused as refused_outcome
 from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
 
 
@@ -205,7 +208,7 @@ def _reject(snap: IssueSnapshot, decision: RequestDecision, rules: ProcessingRul
     subject = texts.get("rejected.subject", number=texts.number(snap.issue_id))
     return IssueUpdate(
         snap.issue_id, "rejected", ", ".join(decision.intake.codes), decision,
-        fields=found,
+        fields={**found, **_changed(snap, {OUTCOME_KEY: refused_outcome(decision.intake.codes).text()})},
         status=None if snap.closed else rules.rejected_status,
         notes=(Note(message.note), *_flags(decision, rules), *_unsent_note(snap, decision, rules)),
         mails=_mail("rejection", snap, decision.intake.normalized.contact.email, subject,
@@ -864,12 +867,28 @@ def plan_auto_close(snap: IssueSnapshot, rules: ProcessingRules, now: dt.datetim
                              by_comment=_answers_by_comment(snap))
         return IssueUpdate(
             snap.issue_id, "closed", rule.name, status=rule.to_status, notes=(Note(note),),
+            fields=_closed_values(snap, rules, rule.to_status, now),
             mails=_mail("closed", snap, snap.values.get("contact_email"),
                         texts.get("closed.subject", number=number), note))
     if not coming:
         return None
     due, rule = min(coming, key=lambda c: c[0])  # the close that comes first is the one told
     return _reminder(snap, rules, rule, due, now)
+
+
+def _closed_values(snap: IssueSnapshot, rules: ProcessingRules, status: str,
+                   now: dt.datetime) -> dict[str, str | None]:
+    """The SLA fields as they are once the bridge closed the issue, in the closing
+    journal: the state and the outcome (auto-closed) never wait for the next pass."""
+    if acceptance_journal(snap) is None:
+        return {}
+    decision = decide_request(snap.request, rules.decision, received_at=snap.history.created_at,
+                              known_contact=True)
+    moved = _with_status(snap.history, status, now)
+    reading = read_clock(moved, start=decision.start, targets=decision.policy.targets,
+                         schedules=rules.schedules, rules=rules.clock, now=now,
+                         acknowledged_at=_acknowledged_at(snap.history))
+    return _changed(snap, sla_values(decision, moved, reading, ZoneInfo(rules.timezone)))
 
 
 def _reminder(snap: IssueSnapshot, rules: ProcessingRules, rule: AutoClose, due: dt.datetime,
@@ -966,7 +985,8 @@ def _acknowledged_at(history: IssueHistory) -> dt.datetime | None:
 
 
 def _changed(snap: IssueSnapshot, desired: dict[str, str | None]) -> dict[str, str | None]:
-    return {k: v for k, v in desired.items() if snap.values.get(k) != v}
+    return {k: v for k, v in desired.items() if snap.values.get(k) != v
+            and (k in snap.values or k not in OPTIONAL_KEYS)}  # not provisioned yet: skip
 
 
 def _due_date(snap: IssueSnapshot, due: dt.datetime | None, zone: ZoneInfo) -> str | None:
@@ -992,7 +1012,7 @@ def _mail(kind: str, snap: IssueSnapshot, to: str | None, subject: str, body: st
 _KEY_TO_PATH = {key: path for path, key in PATH_TO_FIELD.items()}
 _RECOMPUTED = frozenset({"tier", "license_status", "sla_priority", "sla_state",
                          "first_response_due", "resolution_due", "first_response_at",
-                         "first_response_day"})
+                         "first_response_day", "sla_outcome"})
 """Bridge fields every pass computes anew: putting them back is the ordinary update."""
 
 

@@ -213,8 +213,7 @@ def register(app: Flask, dashboard: Dashboard | None) -> None:
                 response.headers.add("WWW-Authenticate", challenge)
             return response
         if dashboard.source is None:
-            return _text(503, "this build of redmine-sla-bridge has no report module "
-                              "(redmine_sla_bridge.service.report); the dashboard cannot compute reports")
+            return _text(503, "the dashboard has no report source (see docs/dashboard.md)")
         source = dashboard.source
         today = dashboard.clock().astimezone(ZoneInfo(settings.timezone)).date()
         try:

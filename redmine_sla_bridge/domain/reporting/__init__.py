@@ -1,0 +1,1 @@
+"""SLA reports: the outcome the bridge records on each issue, and its aggregation."""

@@ -155,7 +155,9 @@ def open_desk(make_runtime, redmine, redmine_env, gateway, project, support_trac
         document = preset_document(preset, redmine, project)
         provision(document, tmp_path / f"{preset}-provision.yaml")
         document["store"] = {"url": f"sqlite:///{tmp_path / (preset + '.sqlite3')}"}
-        rt = make_runtime(document, name=preset)
+        # The fields its own `provision` made: Russian names, and values (tier display
+        # names, SLA states) in the preset's language.
+        rt = make_runtime(document, name=preset, english_fields=False)
         return Desk(rt, gateway, project, support_tracker, people, local_redmine)
     return open_
 

@@ -154,11 +154,11 @@ def build_worker_app(config: BridgeConfig, wake: socket.socket | None = None) ->
     scheduler and drainer."""
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     bridge = bootstrap(config)
+    dashboard = dashboard_of(config, bridge)
     if wake is not None:
-        return create_app(bridge, on_enqueue=lambda: _send_wake(wake))
+        return create_app(bridge, on_enqueue=lambda: _send_wake(wake), dashboard=dashboard)
     scheduler = BridgeScheduler(bridge)
-    app = create_app(bridge, on_enqueue=scheduler.drainer.wake,
-                     dashboard=dashboard_of(config, bridge))
+    app = create_app(bridge, on_enqueue=scheduler.drainer.wake, dashboard=dashboard)
     scheduler.start()
     app.extensions["bridge_scheduler"] = scheduler
     return app

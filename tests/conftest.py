@@ -142,6 +142,9 @@ def make_runtime(redmine, redmine_env, provisioned, tmp_path):
         # config would otherwise look for the Russian default names, which only the tests
         # that provision their own fields create.
         if english_fields:
+            # Names and list values as the session's fields have them, whatever language
+            # the notes are written in.
+            document.setdefault("field_language", "en")
             document.setdefault("fields", dict(DEFAULT_FIELD_NAMES["en"]))
         path = write_config(tmp_path / f"{name}.yaml", document)
         config = load_config(path)

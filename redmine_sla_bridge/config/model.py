@@ -300,8 +300,14 @@ class BridgeConfig(StrictModel):
 
     language: Literal["ru", "en"] = Field(
         default="ru", description="Language of notes and emails to customers, and of the "
-        "names `provision` gives the custom fields (unless `fields` names them) and the saved "
-        "queries."
+        "names `provision` gives the custom fields (unless `fields` names them), their list "
+        "values and the saved queries (unless `field_language` says otherwise)."
+    )
+    field_language: Literal["ru", "en"] | None = Field(
+        default=None, description="Language of the custom fields' default names, their list "
+        "values as Redmine shows them and the saved queries, where the engineers' Redmine "
+        "speaks another language than the customers (default: `language`). Changing it is a "
+        "migration: run `provision`."
     )
     redmine: RedmineConfig
     scope: ScopeConfig = Field(default_factory=ScopeConfig)
@@ -340,7 +346,8 @@ class BridgeConfig(StrictModel):
         # The names' defaults depend on `language`, which FieldNames alone cannot see.
         if not isinstance(data, dict):
             return data
-        language = data.get("language", cls.model_fields["language"].default)
+        language = data.get("field_language") or data.get(
+            "language", cls.model_fields["language"].default)
         if language not in DEFAULT_FIELD_NAMES:
             return data  # `language` itself reports the error
         names = data.get("fields")
@@ -349,6 +356,12 @@ class BridgeConfig(StrictModel):
         if names is not None and not isinstance(names, dict):
             return data  # `fields` reports the error
         return {**data, "fields": {**DEFAULT_FIELD_NAMES[language], **(names or {})}}
+
+    @property
+    def redmine_language(self) -> str:
+        """The language of what Redmine itself shows of the bridge: field names and values,
+        saved queries."""
+        return self.field_language or self.language
 
     @model_validator(mode="after")
     def _internal_fields_known(self) -> BridgeConfig:

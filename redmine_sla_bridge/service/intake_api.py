@@ -27,6 +27,8 @@ from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.ports import RedmineUnavailable
 from redmine_sla_bridge.domain.processing import IssueUpdate, Mail, Note
 from redmine_sla_bridge.domain.processing.field_values import fields_from_request, sla_values
+from redmine_sla_bridge.domain.processing.next_check import KEY as NEXT_CHECK
+from redmine_sla_bridge.domain.processing.next_check import next_change, next_check_value
 from redmine_sla_bridge.domain.processing.plan import acknowledgement_note
 from redmine_sla_bridge.domain.processing.update import NewIssue
 from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
@@ -142,6 +144,10 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
     values = {**fields_from_request(normalized),
               **sla_values(decision, history, reading, ZoneInfo(rules.timezone)),
               "intake_key": key}
+    # Stamped at creation like any write of the bridge, so the fast sweep finds the issue
+    # when its state can change (and the first event on it has nothing left to write).
+    values[NEXT_CHECK] = next_check_value(
+        next_change(values, status, decision, rules, now, history=history), rules.timezone)
     due = decision.deadlines.get(TargetKind.RESOLUTION)
     new = NewIssue(
         project=project,

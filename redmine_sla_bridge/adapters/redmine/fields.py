@@ -225,7 +225,7 @@ def specs_for_config(config: Any) -> list[FieldSpec]:
     lifecycle = config.lifecycle
     return field_specs(config.fields, tiers=config.policy.tier_names(),
                        priorities=priority.levels, impacts=priority.impact_names,
-                       language=config.language, instance=config.provision.instance,
+                       language=config.redmine_language, instance=config.provision.instance,
                        lead_decision=lifecycle.needs_decision is not None,
                        extension_reasons=lifecycle.extension.reasons if lifecycle.extension else (),
                        tier_labels=config.policy.tier_labels())

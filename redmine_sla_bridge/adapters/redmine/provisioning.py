@@ -531,7 +531,7 @@ class Provisioner:
             list(zip(self.target.project_names, self.target.project_ids, strict=True))
             or [("", None)])
         return [(identifier, definition) for identifier, project_id in places
-                for definition in sq.definitions(self.config.language, field_ids,
+                for definition in sq.definitions(self.config.redmine_language, field_ids,
                                                  self.target.tracker_ids, role_ids, project_id)]
 
     def summary(self) -> str:
@@ -541,7 +541,7 @@ class Provisioner:
             parts.append("their permissions")
         if self.settings.queries:
             places = len(self.target.project_ids) or 1
-            count = places * len(sq.NAMES[self.config.language])
+            count = places * len(sq.NAMES[self.config.redmine_language])
             parts.append(f"{count} saved queries")
         return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
 
@@ -725,6 +725,6 @@ class Provisioner:
                                                   self.target.tracker_names, strict=True)))
             else:
                 lines.append("Then save the queries " + ", ".join(
-                    repr(n) for n in sq.NAMES[self.config.language].values())
+                    repr(n) for n in sq.NAMES[self.config.redmine_language].values())
                     + " (run `provision` again with redmine.admin to see their filters)")
         return "\n".join(lines)

@@ -17,7 +17,7 @@ FIELD_KEYS = (
     "resolution_due", "first_response_at", "first_response_day", "contact_name",
     "contact_email", "contact_phone", "contact_position",
     "organization", "inn", "product", "product_version", "contract_number", "impact",
-    "request_type", "intake_key", "sla_outcome",
+    "request_type", "intake_key", "sla_outcome", "next_check",
 )
 
 

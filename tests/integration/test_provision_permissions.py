@@ -31,7 +31,7 @@ FIELD_KEYS = (
     "resolution_due", "first_response_at", "first_response_day", "contact_name", "contact_email",
     "contact_phone",
     "contact_position", "organization", "inn", "product", "product_version",
-    "contract_number", "intake_key", "impact", "request_type", "sla_outcome",
+    "contract_number", "intake_key", "impact", "request_type", "sla_outcome", "next_check",
 )
 BRIDGE_KEYS = tuple(k for k in FIELD_KEYS if k not in REQUESTER_KEYS)
 _TOKEN = re.compile(r'name="authenticity_token" value="([^"]+)"')

@@ -40,7 +40,9 @@ def _private_notes(gateway, issue_id: int) -> list[str]:
 
 def _russian(document: dict) -> dict:
     document["language"] = "ru"
-    document["fields"] = dict(DEFAULT_FIELD_NAMES["en"])  # the session's provisioned names
+    # The session's provisioned fields: English names and values, Russian notes.
+    document["fields"] = dict(DEFAULT_FIELD_NAMES["en"])
+    document["field_language"] = "en"
     document["intake"] = AR_INTAKE
     return document
 

@@ -208,7 +208,8 @@ def test_a_russian_config_shows_russian_names_and_values(
     assert tier.description == ("Уровень поддержки по справочнику клиентов "
                                 f"(заполняет redmine-sla-bridge) {marker('tier', sandbox.prefix)}")
     offered = lambda key: [v["value"] for v in fields[key]["possible_values"]]  # noqa: E731
-    assert offered("sla_state") == ["в срок", "под угрозой", "нарушено", "на паузе", "выполнено"]
+    assert offered("sla_state") == ["в срок", "под угрозой", "нарушено", "на паузе", "выполнено",
+                                    "в очереди", "ждёт решения руководителя", "срок продлён"]
     assert offered("license_status") == ["действует", "скоро истекает", "истекла", "пробная",
                                          "нет лицензии"]
     assert offered("request_type") == ["ошибка", "консультация", "предложение"]

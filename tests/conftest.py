@@ -17,6 +17,19 @@ from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.devtools.local_redmine import ADMIN_LOGIN, ADMIN_PASSWORD, LocalRedmine
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `slow` (minutes each: a 60 s Redmine outage, a 500-message mailbox
+    killed mid-way, whole field sets provisioned through the admin forms, a Chromium
+    session per page) are skipped unless `-m` names the marker:
+    `scripts/test -m slow` runs them all, `scripts/test -m slow tests/fault` one folder."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow: run with `scripts/test -m slow`")
+    for item in items:
+        if item.get_closest_marker("slow"):
+            item.add_marker(skip)
+
+
 @dataclass(frozen=True)
 class RedmineUnderTest:
     url: str

@@ -52,7 +52,7 @@ from redmine_sla_bridge.domain.processing.field_values import (
     parse_field_time,
     sla_values,
 )
-from redmine_sla_bridge.domain.processing.next_check import with_next_check
+from redmine_sla_bridge.domain.processing.next_check import open_targets, with_next_check
 from redmine_sla_bridge.domain.processing.ownership import (
     ForeignChange,
     acceptance_journal,
@@ -797,18 +797,7 @@ def plan_time_step(listed: ListedIssue, rules: ProcessingRules, now: dt.datetime
         return None
     decision = decide_request(listed.request, rules.decision, received_at=listed.created_at,
                               known_contact=True)
-    zone = ZoneInfo(rules.timezone)
-    targets = []
-    for kind, key in ((TargetKind.FIRST_RESPONSE, "first_response_due"),
-                      (TargetKind.RESOLUTION, "resolution_due")):
-        target = decision.policy.targets.get(kind)
-        due_text = values.get(key)
-        if target is None or target.duration is None or not due_text:
-            continue
-        if kind is TargetKind.FIRST_RESPONSE and values.get("first_response_at"):
-            continue
-        targets.append(open_target(kind, target, parse_field_time(due_text, zone), decision.start,
-                                   rules.schedules[target.calendar]))
+    targets = open_targets(values, decision, rules)
     new = time_driven_state(targets, now, clock.at_risk_share)
     sla_priority = decision.policy.priority
     if current is None or STATE_RANK[new] <= STATE_RANK[current]:

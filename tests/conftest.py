@@ -30,6 +30,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+# How long the tests' own Redmine clients (and the bridges they build) wait for an
+# answer. The product's default is 10 s; on CI's 2-core machine one SQLite-backed Redmine
+# serves the whole suite, and a write now and then waits for SQLite's lock longer than
+# that (a ReadTimeout on an engineer's PUT failed a CI run). These tests are not about
+# Redmine's latency (benchmarks/ measure it), so they wait as long as an operator would.
+TEST_REDMINE_TIMEOUT = 60.0
+
+
 @dataclass(frozen=True)
 class RedmineUnderTest:
     url: str
@@ -40,7 +48,8 @@ class RedmineUnderTest:
     def gateway(self) -> RedmineGateway:
         # WEBrick delays ACKs on kept-alive connections (~50 ms a call measured here
         # against ~13 ms with a new connection each time), so tests close connections.
-        return RedmineGateway(self.url, self.api_key, keep_alive=False)
+        return RedmineGateway(self.url, self.api_key, keep_alive=False,
+                              timeout=TEST_REDMINE_TIMEOUT)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +85,8 @@ def base_document(redmine: RedmineUnderTest, *, admin: bool = True, **sections) 
     """A minimal valid config for the local Redmine; `sections` replace top-level keys."""
     document: dict = {
         "language": "en",
-        "redmine": {"url": redmine.url, "api_key": "${TEST_REDMINE_API_KEY}", "keep_alive": False},
+        "redmine": {"url": redmine.url, "api_key": "${TEST_REDMINE_API_KEY}", "keep_alive": False,
+                    "timeout_seconds": TEST_REDMINE_TIMEOUT},
         "scope": {"projects": "all", "trackers": ["Support"]},
         "calendars": {"office": {"timezone": "Europe/Moscow",
                                  "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
@@ -197,7 +207,8 @@ def people(redmine, gateway, project) -> dict[str, Person]:
                                    "password-" + login)
         gateway.add_member(project["id"], user["id"], [roles[role]])
         out[key] = Person(user["id"], login, RedmineGateway(redmine.url, redmine.api_key,
-                                                            keep_alive=False, impersonate=login))
+                                                            keep_alive=False, impersonate=login,
+                                                            timeout=TEST_REDMINE_TIMEOUT))
     return out
 
 

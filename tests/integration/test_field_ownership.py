@@ -13,7 +13,7 @@ import requests
 
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.service.process_issue import process_issue
-from tests.conftest import Person, base_document, unique
+from tests.conftest import TEST_REDMINE_TIMEOUT, Person, base_document, unique
 
 pytestmark = pytest.mark.redmine
 
@@ -63,7 +63,8 @@ def other_admin(redmine, gateway, project) -> Person:
     roles = {r["name"]: r["id"] for r in gateway.roles()}
     gateway.add_member(project["id"], user["id"], [roles["Manager"]])
     return Person(user["id"], login, RedmineGateway(redmine.url, redmine.api_key,
-                                                    keep_alive=False, impersonate=login))
+                                                    keep_alive=False, impersonate=login,
+                                                    timeout=TEST_REDMINE_TIMEOUT))
 
 
 def test_the_new_issue_form_drops_a_customers_forged_sla_and_the_gate_decides_once(

@@ -22,7 +22,7 @@ from redmine_sla_bridge.adapters.redmine.admin_forms import AdminSession
 from redmine_sla_bridge.adapters.redmine.fields import REQUESTER_KEYS
 from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.entrypoints.cli import cli
-from tests.conftest import Person, base_document, unique, write_config
+from tests.conftest import TEST_REDMINE_TIMEOUT, Person, base_document, unique, write_config
 
 pytestmark = pytest.mark.redmine
 
@@ -107,7 +107,8 @@ class Sandbox:
         self.users.append(user["id"])
         self.gateway.add_member(project["id"], user["id"], [roles[self.bridge_role]])
         return Person(user["id"], login, RedmineGateway(self.gateway.url, self.redmine.api_key,
-                                                        keep_alive=False, impersonate=login))
+                                                        keep_alive=False, impersonate=login,
+                                                        timeout=TEST_REDMINE_TIMEOUT))
 
     def clean_up(self) -> None:
         admin = AdminSession(self.redmine.url, self.redmine.admin_login, self.redmine.admin_password)

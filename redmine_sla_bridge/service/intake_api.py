@@ -135,6 +135,8 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
     if not decision.accepted:
         return ApiAnswer(422, {"accepted": False,
                                "reasons": [r.to_dict() for r in decision.intake.reasons]})
+    if _may_wait(bridge, decision):
+        return _create_for_the_pipeline(bridge, decision, key, now, project, tracker)
     status = rules.reopened_status
     history = IssueHistory(issue_id=0, created_at=decision.start, initial_status=status, status=status)
     reading = read_clock(history, start=decision.start, targets=decision.policy.targets,
@@ -152,14 +154,58 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
     new = NewIssue(
         project=project,
         tracker=tracker,
-        subject=normalized.subject or (normalized.description or "")[:80] or "Support request",
+        subject=_subject(normalized),
         description=normalized.description or "",
         fields={k: v for k, v in values.items() if v is not None},
         due_date=due.date().isoformat() if due is not None else None,  # in the regulation's zone
         priority=decision.policy.redmine_priority,
     )
+    issue_id = _create_issue(bridge, new, project, key)
+    _acknowledge(bridge, decision, issue_id, key, now)
+    return ApiAnswer(201, {**_body(bridge, decision, issue_id, key), "outcome": "accepted"})
+
+
+def _may_wait(bridge: Bridge, decision: RequestDecision) -> bool:
+    """Whether an accepted request may not start its clock at once: its tier waits for
+    the head of support (ID-1), or its contact may have an earlier request in work (ID-8,
+    known only by asking Redmine). Those go through the event pipeline's plan, which
+    queues them or asks the lead, as for a request filed in Redmine itself."""
+    rules = bridge.rules
+    lead = rules.needs_decision
+    if lead is not None and decision.policy.tier in lead.tiers:
+        return True
+    return rules.one_request_at_a_time and bool(decision.intake.normalized.contact.email)
+
+
+def _create_for_the_pipeline(bridge: Bridge, decision: RequestDecision, key: str,
+                             now: dt.datetime, project: str, tracker: str) -> ApiAnswer:
+    """The issue with the request's data and key only; its first plan decides whether the
+    clock starts (and acknowledges), waits in the contact's queue, or waits for the lead."""
+    normalized = decision.intake.normalized
+    values = {**fields_from_request(normalized), "intake_key": key}
+    new = NewIssue(
+        project=project,
+        tracker=tracker,
+        subject=_subject(normalized),
+        description=normalized.description or "",
+        fields={k: v for k, v in values.items() if v is not None},
+    )
+    issue_id = _create_issue(bridge, new, project, key)
     try:
-        issue_id = bridge.redmine.create(new)
+        outcome = process_issue(bridge, issue_id, now)
+    except RedmineUnavailable as exc:
+        raise IntakeNotAcknowledged(key, issue_id) from exc
+    body = _body(bridge, outcome.decision or decision, issue_id, key)
+    body["outcome"] = outcome.action  # accepted | queued | needs decision
+    if outcome.action != "accepted":
+        # No clock runs until the request's turn or the lead's decision: no term promised.
+        body["deadlines"] = dict.fromkeys(body["deadlines"])
+    return ApiAnswer(201, body)
+
+
+def _create_issue(bridge: Bridge, new: NewIssue, project: str, key: str) -> int:
+    try:
+        return bridge.redmine.create(new)
     except RedmineUnavailable:
         # The create may have been applied with its answer lost: only the key can tell.
         # Not finding it proves nothing (a timed-out create may still land), so the
@@ -167,9 +213,11 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
         found = _find(bridge, project, key, lost_answer=True)
         if found is None:
             raise IntakeOutcomeUnknown(key) from None
-        issue_id = found
-    _acknowledge(bridge, decision, issue_id, key, now)
-    return ApiAnswer(201, _body(bridge, decision, issue_id, key))
+        return found
+
+
+def _subject(normalized: IntakeRequest) -> str:
+    return normalized.subject or (normalized.description or "")[:80] or "Support request"
 
 
 def _acknowledge(bridge: Bridge, decision: RequestDecision, issue_id: int, key: str,

@@ -77,6 +77,12 @@ def test_a_contacts_second_request_through_the_api_waits_its_turn(
     subjects = [m["Subject"] for m in _delivered_to(rt, smtp, email)]
     assert any(f"#{second.body['issue_id']}" in s for s in subjects), subjects
 
+    # The key stays on the issue, so a client's retry finds it instead of filing it again.
+    again = submit_request(rt, _request(email, "Second"), at(3, 10, 7),
+                           idempotency_key=second.body["idempotency_key"])
+    assert again.status == 200 and again.body["duplicate"] is True
+    assert again.body["issue_id"] == second.body["issue_id"]
+
     other = submit_request(rt, _request(f"{unique('o')}@customer.example", "Other"), at(3, 10, 6))
     assert other.body["outcome"] == "accepted"  # another contact has no queue
 

@@ -57,6 +57,8 @@ def filled_before_intake(snap: IssueSnapshot) -> tuple[ForeignChange, ...]:
         last = _last_change(snap, key, after=None)
         if last is not None and last.role is Role.BRIDGE:
             continue  # the bridge's own record (a refusal's outcome), not a forged value
+        if last is None and snap.created_by_bridge:
+            continue  # set by the bridge when it filed the issue (the intake key)
         who = last.author if last is not None and last.author else snap.author
         out.append(ForeignChange(key, who or "?", None, value))
     return tuple(out)

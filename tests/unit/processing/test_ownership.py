@@ -64,6 +64,18 @@ def test_the_intake_apis_own_sla_values_are_not_forgeries(rules):
     assert update.reset == () and update.reverted == ()
 
 
+def test_the_key_of_a_request_the_api_filed_for_the_pipeline_is_not_a_forgery(rules):
+    # ID-8 / ID-1: the intake API files the request's data and its key only, and the
+    # first plan takes it in; clearing the key would let a retry file it twice.
+    data = {k: ACCEPTED[k] for k in ("contact_email", "contact_name", "inn")}
+    snap = snapshot(Journal(at(2, 10)), values={**data, "intake_key": "k-1"},
+                    created_by_bridge=True, channel="api")
+    update = plan(snap, rules, at(2, 10, 1))
+    assert update.action == "accepted"
+    assert update.reset == () and update.reverted == ()
+    assert "intake_key" not in update.fields
+
+
 def test_a_state_changed_by_someone_else_is_put_back_with_a_note_naming_who(rules):
     journal = accepted().field(at(2, 11), "cf:sla_state", "on track", "met", Role.SUPPORT,
                                author="Egor Engineer")

@@ -16,6 +16,7 @@ Facts this module relies on (Debian 12, Redmine 5.0.4):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -231,10 +232,14 @@ class LocalRedmine:
         except (ValueError, ProcessLookupError):
             self._pid_file.unlink(missing_ok=True)
             return False
-        for _ in range(100):
-            if not self.answering(timeout=0.5):
-                break
+        # Gone when the process is, not when it stops answering: a busy Redmine does not
+        # answer either, and a new one started on its port would fail to bind.
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
         self._pid_file.unlink(missing_ok=True)
         return True
 
@@ -250,6 +255,20 @@ class LocalRedmine:
 
     def status_json(self) -> str:
         return json.dumps(self.status(), indent=2)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (our own child, not yet reaped) counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 DATABASE_YML = Path("/etc/redmine/default/database.yml")

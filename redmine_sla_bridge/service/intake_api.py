@@ -25,11 +25,14 @@ from redmine_sla_bridge.domain.lifecycle.clock import read_clock
 from redmine_sla_bridge.domain.lifecycle.history import IssueHistory
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.ports import RedmineUnavailable
-from redmine_sla_bridge.domain.processing import IssueUpdate, Mail, Note
+from redmine_sla_bridge.domain.processing import IssueUpdate, Note
 from redmine_sla_bridge.domain.processing.field_values import fields_from_request, sla_values
 from redmine_sla_bridge.domain.processing.next_check import KEY as NEXT_CHECK
 from redmine_sla_bridge.domain.processing.next_check import next_change, next_check_value
-from redmine_sla_bridge.domain.processing.plan import acknowledgement_note
+from redmine_sla_bridge.domain.processing.plan import (
+    acknowledgement_note,
+    intake_acknowledgement_mail,
+)
 from redmine_sla_bridge.domain.processing.update import NewIssue
 from redmine_sla_bridge.domain.request_decision import RequestDecision, decide_request
 from redmine_sla_bridge.service.bridge import Bridge
@@ -222,13 +225,8 @@ def _subject(normalized: IntakeRequest) -> str:
 
 def _acknowledge(bridge: Bridge, decision: RequestDecision, issue_id: int, key: str,
                  now: dt.datetime) -> None:
-    texts = bridge.rules.texts
     note = acknowledgement_note(decision, bridge.rules, issue_id)
-    email = decision.intake.normalized.contact.email
-    mails: tuple[Mail, ...] = ()
-    if email:
-        mails = (Mail(f"ack:{issue_id}:0", email,
-                      texts.get("ack.subject", number=texts.number(issue_id)), note),)
+    mails = intake_acknowledgement_mail(decision, bridge.rules, issue_id, note)
     try:
         # What the engineer should check (free-text values, rude words): private, as the
         # event path writes it.

@@ -387,13 +387,23 @@ def _intake_without_acknowledgement(snap: IssueSnapshot, decision: RequestDecisi
         return None
     if any(n.role is Role.BRIDGE and n.public for n in snap.history.notes):
         return None
-    texts = rules.texts
     note = acknowledgement_note(decision, rules, snap.issue_id)
-    email = decision.intake.normalized.contact.email
-    mails = (Mail(f"ack:{snap.issue_id}:0", email,
-                  texts.get("ack.subject", number=texts.number(snap.issue_id)), note),) if email else ()
     return IssueUpdate(snap.issue_id, "accepted", "acknowledgement written", decision,
-                       notes=(Note(note),), mails=mails)
+                       notes=(Note(note),),
+                       mails=intake_acknowledgement_mail(decision, rules, snap.issue_id, note))
+
+
+def intake_acknowledgement_mail(decision: RequestDecision, rules: ProcessingRules, issue_id: int,
+                                note: str) -> tuple[Mail, ...]:
+    """The acknowledgement mail of a request the intake API filed with its SLA: keyed by
+    the issue alone, so the API's own try and a later pass that writes the note (the
+    API's answer was lost) mail it once."""
+    email = decision.intake.normalized.contact.email
+    if not email:
+        return ()
+    texts = rules.texts
+    return (Mail(f"ack:{issue_id}:0", email,
+                 texts.get("ack.subject", number=texts.number(issue_id)), note),)
 
 
 def _worse_state(snap: IssueSnapshot, reading: ClockReading) -> SlaState | None:

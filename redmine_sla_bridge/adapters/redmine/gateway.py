@@ -1,4 +1,6 @@
-"""The one place the bridge talks to Redmine's REST API (through python-redmine).
+"""The one place the bridge talks to Redmine's REST API (through python-redmine; an
+issue's GET and PUT, made for every event, on the same connections without requests'
+per-call machinery: `BridgeEngine.direct_request`).
 
 Callers get plain dicts shaped like Redmine's JSON, and two kinds of failure:
 `RedmineUnavailable` (try again later: connection refused, timeout, 5xx, 408, 429, and

@@ -1,6 +1,7 @@
 """Cost of one event against the real Redmine: API calls and the bridge's own CPU time.
 
     .venv/bin/python benchmarks/bench_event_cost.py [--issues 30] [--journals 1,100,1000]
+        [--profile FILE]
 
 Workload: `--issues` new requests filed (untimed) in the dedicated project
 `sla-bench-cost` (tracker "SLA Bench"), then `process_issue` on each, one after the
@@ -15,8 +16,13 @@ Method:
   each `process_issue`. Waiting for Redmine's answer is not CPU time, so this is the
   bridge's own cost: its logic plus the HTTP client (requests, urllib3, JSON). The part
   spent inside Redmine calls (building requests, parsing answers) is measured the same
-  way around each gateway call and printed apart. Wall time is printed too; it is mostly
+  way around each gateway call and printed apart, and so is the part in `plan_issue`
+  (the domain's decisions); the rest of the bridge logic is turning Redmine's JSON into
+  a snapshot and the plan into a payload. Wall time is printed too; it is mostly
   Redmine (kept-alive connections to Puma; `Connection: close` to WEBrick).
+- `--profile FILE`: after the timed rounds, 30 more new requests run under cProfile
+  (CPU clock) and their stats are written to FILE (`python -m pstats FILE`); profiling
+  slows the code it watches ~3x, so its figures are shares, not times.
 
 Growth with journals (`--journals`): for each count N, one accepted issue gets N - 1 more
 journals (private notes of the bridge's user, bulk-inserted in Ruby), then one event is
@@ -48,12 +54,17 @@ puts Journal.where(journalized_type: "Issue", journalized_id: issue.id).count
 
 
 class CpuInCalls:
-    """Wraps the gateway's one HTTP entry point to add up CPU and wall time inside it."""
+    """Wraps the gateway's one HTTP entry point to add up CPU and wall time inside it,
+    and `plan_issue` (the domain's part) to add up its CPU."""
 
     def __init__(self, gateway) -> None:
+        from redmine_sla_bridge.service import process_issue as module
+
         self.cpu = 0.0
         self.wall = 0.0
+        self.plan = 0.0
         inner = gateway._call
+        plan = module.plan_issue
 
         def timed(fn, *args, **kwargs):
             c, w = time.process_time(), time.perf_counter()
@@ -63,22 +74,34 @@ class CpuInCalls:
                 self.cpu += time.process_time() - c
                 self.wall += time.perf_counter() - w
 
+        def planned(*args, **kwargs):
+            c = time.process_time()
+            try:
+                return plan(*args, **kwargs)
+            finally:
+                self.plan += time.process_time() - c
+
         gateway._call = timed
+        module.plan_issue = planned
+
+    def reset(self) -> None:
+        self.cpu = self.wall = self.plan = 0.0
 
 
 def measure(rt, issue_ids, probe: CpuInCalls, label: str) -> None:
     from redmine_sla_bridge.service.process_issue import process_issue
 
-    cpu, wall, http_cpu, http_wall, calls, actions = [], [], [], [], [], {}
+    cpu, wall, http_cpu, http_wall, plan_cpu, calls, actions = [], [], [], [], [], [], {}
     for issue_id in issue_ids:
         before = dict(rt.redmine.gateway.calls.by_method)
-        probe.cpu = probe.wall = 0.0
+        probe.reset()
         c, w = time.process_time(), time.perf_counter()
         outcome = process_issue(rt, issue_id)
         cpu.append(time.process_time() - c)
         wall.append(time.perf_counter() - w)
         http_cpu.append(probe.cpu)
         http_wall.append(probe.wall)
+        plan_cpu.append(probe.plan)
         spent = {m: n - before.get(m, 0) for m, n in rt.redmine.gateway.calls.by_method.items()}
         calls.append({m: n for m, n in spent.items() if n})
         actions[outcome.action] = actions.get(outcome.action, 0) + 1
@@ -94,6 +117,7 @@ def measure(rt, issue_ids, probe: CpuInCalls, label: str) -> None:
     print(f"  bridge CPU per event:        {ms(cpu)}")
     print(f"    of which in HTTP calls:    {ms(http_cpu)}")
     print(f"    bridge logic alone:        {ms([a - b for a, b in zip(cpu, http_cpu, strict=True)])}")
+    print(f"      of which planning:       {ms(plan_cpu)}")
     print(f"  wall time per event:         {ms(wall)} (waiting on Redmine: "
           f"median {statistics.median(http_wall) * 1e3:.1f} ms)")
     return max(totals), statistics.median(cpu)
@@ -111,7 +135,7 @@ def journal_growth(rm, rt, project, tracker_id, counts, repeats, probe) -> None:
         cpu, http, calls = [], [], []
         for _ in range(repeats):
             before = rt.redmine.gateway.calls.total
-            probe.cpu = 0.0
+            probe.reset()
             c = time.process_time()
             process_issue(rt, issue_id)
             cpu.append(time.process_time() - c)
@@ -129,6 +153,23 @@ def journal_growth(rm, rt, project, tracker_id, counts, repeats, probe) -> None:
     print(f"target: <= 2 API calls regardless ({max(r[1] for r in rows)}), cost at most linear")
 
 
+def profile(rt, rm, project, tracker_id, path: Path) -> None:
+    import cProfile
+    import pstats
+
+    from redmine_sla_bridge.service.process_issue import process_issue
+
+    issue_ids = common.create_issues(rm, project["id"], tracker_id, 30, "Profiled")
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for issue_id in issue_ids:
+        process_issue(rt, issue_id)
+    profiler.disable()
+    profiler.dump_stats(path)
+    print(f"profile of {len(issue_ids)} new requests written to {path}; the 12 largest:")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(12)
+
+
 def main() -> None:
     import uuid
 
@@ -137,6 +178,8 @@ def main() -> None:
     parser.add_argument("--journals", default="1,100,1000",
                         help="journal counts of the growth curve ('' to skip)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write cProfile stats of 30 more new requests to this file")
     args = parser.parse_args()
     print(f"machine: {common.machine()}")
     rm = common.redmine()
@@ -156,6 +199,8 @@ def main() -> None:
             calls, cpu = measure(rt, issue_ids, probe,
                                  "new request (intake, SLA fields, acknowledgement)")
             measure(rt, issue_ids, probe, "repeat delivery (nothing changed)")
+            if args.profile is not None:
+                profile(rt, rm, project, tracker_id, args.profile)
             counts = [int(n) for n in args.journals.split(",") if n]
             if counts:
                 journal_growth(rm, rt, project, tracker_id, counts, args.repeats, probe)

@@ -1,14 +1,21 @@
-"""The proxy settings read once at start decide how the gateway reaches the real Redmine."""
+"""The proxy settings read once at start decide how the gateway reaches the real Redmine,
+for the calls through requests and for the issue reads and writes sent directly on
+urllib3 (BridgeEngine.direct_request) alike."""
 
 from __future__ import annotations
 
 import pytest
 
-from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway, RedmineUnavailable
+from redmine_sla_bridge.adapters.redmine.gateway import (
+    RedmineGateway,
+    RedmineRejected,
+    RedmineUnavailable,
+)
 
 pytestmark = pytest.mark.redmine
 
 CLOSED_PROXY = "http://127.0.0.1:9"  # discard port: nothing listens
+NO_SUCH_ISSUE = 2**31 - 1  # Redmine answers 404: the call reached Redmine, not the proxy
 
 
 @pytest.fixture(autouse=True)
@@ -28,6 +35,10 @@ def test_a_proxy_in_the_environment_at_start_is_used(redmine, monkeypatch):
     monkeypatch.delenv("HTTP_PROXY")  # read at start: removing it now changes nothing
     with pytest.raises(RedmineUnavailable):
         gateway.current_user()
+    with pytest.raises(RedmineUnavailable):
+        gateway.issue(NO_SUCH_ISSUE)
+    with pytest.raises(RedmineUnavailable):
+        gateway.update_issue(NO_SUCH_ISSUE, notes="never sent")
 
 
 def test_no_proxy_for_the_redmine_host_reaches_redmine_directly(redmine, monkeypatch):
@@ -35,9 +46,15 @@ def test_no_proxy_for_the_redmine_host_reaches_redmine_directly(redmine, monkeyp
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     gateway = _gateway(redmine)
     assert gateway.current_user()["api_key"] == redmine.api_key
+    with pytest.raises(RedmineRejected) as caught:
+        gateway.issue(NO_SUCH_ISSUE)
+    assert caught.value.status == 404
 
 
 def test_a_proxy_set_after_start_is_not_picked_up_per_call(redmine, monkeypatch):
     gateway = _gateway(redmine)
     monkeypatch.setenv("HTTP_PROXY", CLOSED_PROXY)
     assert gateway.current_user()["api_key"] == redmine.api_key
+    with pytest.raises(RedmineRejected) as caught:
+        gateway.update_issue(NO_SUCH_ISSUE, notes="no such issue")
+    assert caught.value.status == 404

@@ -1,4 +1,6 @@
-"""The one place the bridge talks to Redmine's REST API (through python-redmine).
+"""The one place the bridge talks to Redmine's REST API (through python-redmine; an
+issue's GET and PUT, made for every event, on the same connections without requests'
+per-call machinery: `BridgeEngine.direct_request`).
 
 Callers get plain dicts shaped like Redmine's JSON, and two kinds of failure:
 `RedmineUnavailable` (try again later: connection refused, timeout, 5xx, 408, 429, and
@@ -9,6 +11,7 @@ a bad API key; its `status` is the HTTP status, None without an answer) and
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -131,8 +134,10 @@ class RedmineGateway:
         ]
 
     def issue(self, issue_id: int, *, journals: bool = True) -> dict[str, Any]:
-        params = {"include": "journals"} if journals else {}
-        return self._get(f"/issues/{int(issue_id)}.json", **params)["issue"]
+        # Every event's read: sent directly (BridgeEngine.direct_request).
+        return self._call(self._redmine.engine.direct_request, "get",
+                          f"{self.url}/issues/{int(issue_id)}.json",
+                          params={"include": "journals"} if journals else None)["issue"]
 
     def find_issues(self, **filters) -> list[dict[str, Any]]:
         """One page of /issues.json (filters as Redmine query params, e.g. limit)."""
@@ -193,7 +198,14 @@ class RedmineGateway:
         return _plain(self._call(self._redmine.issue.create, **fields))
 
     def update_issue(self, issue_id: int, **fields) -> None:
-        self._call(self._redmine.issue.update, int(issue_id), **fields)
+        if not fields or "uploads" in fields or any(isinstance(v, dt.date) for v in fields.values()):
+            # python-redmine uploads the files first and formats dates (and refuses an
+            # empty update).
+            self._call(self._redmine.issue.update, int(issue_id), **fields)
+            return
+        # Every new request's write: sent directly, the body python-redmine would send.
+        self._call(self._redmine.engine.direct_request, "put",
+                   f"{self.url}/issues/{int(issue_id)}.json", data={"issue": fields})
 
 
 def _translated(exc: Exception) -> RedmineError:

@@ -160,43 +160,72 @@ def test_mailbox_files_requests_threads_acks_and_notes_replies(
 
 @pytest.mark.parametrize("n", [50, pytest.param(500, marks=pytest.mark.slow)])
 def test_kill_mid_mailbox_then_restart_gives_one_effect_each(
-        tmp_path, redmine, gateway, project, dovecot, requester, imap_env, provisioned, n):
-    path = _config(tmp_path, redmine, project, dovecot, requester, rate_limit={"messages": 100})
+        tmp_path, redmine, gateway, project, dovecot, requester, smtp, imap_env, provisioned, n):
+    path = _config(tmp_path, redmine, project, dovecot, requester, smtp,
+                   rate_limit={"messages": 100})
     ids = [samples.mid() for _ in range(n)]
-    _append(dovecot, *(samples.html_only(f"user{i}@example.ru", ids[i]) for i in range(n)))
+    senders = [f"user{i}@example.ru" for i in range(n)]
+    _append(dovecot, *(samples.html_only(senders[i], ids[i]) for i in range(n)))
     env = {**os.environ, "TEST_IMAP_PASSWORD": IMAP_PASSWORD}
+    # The long-running reader, as deployed (passes of batch_size until a signal): `--once`
+    # would stop by itself after one batch, before a kill could land in the middle.
     proc = subprocess.Popen([sys.executable, "-m", "redmine_sla_bridge", "mail", "--config",
-                             str(path), "--once"], env=env, stdout=subprocess.DEVNULL,
+                             str(path)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and _total(gateway, project) < max(10, n // 5):
-        time.sleep(1)
+    kill_at = max(5, n // 3)
+    deadline = time.monotonic() + 60 + 3 * n
+    while (proc.poll() is None and time.monotonic() < deadline
+           and _total(gateway, project) < kill_at):
+        time.sleep(0.2)
+    assert proc.poll() is None, "the reader stopped by itself: the kill would prove nothing"
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    assert _count(dovecot, "INBOX") > 0, "killed too late to test anything"
+    filed_at_kill = len(_issues(gateway, project))
+    inbox_at_kill, processed_at_kill = _count(dovecot, "INBOX"), _count(dovecot, "INBOX.Processed")
+    print(f"\n{n} messages; killed with {filed_at_kill} issues filed, {processed_at_kill} "
+          f"messages moved, {inbox_at_kill} in the inbox")
+    assert 0 < filed_at_kill < n and inbox_at_kill > 0, "the kill did not land mid-mailbox"
+    assert inbox_at_kill + processed_at_kill == n
 
     # The restart, later than every lease the killed reader held.
     config = load_config(path)
     store = open_store(config)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
-    bridge = bootstrap(config, store=store, gateway=redmine.gateway(), notifier=None,
-                       clock=lambda: later)
+    bridge = bootstrap(config, store=store, gateway=redmine.gateway(), clock=lambda: later)
     reader = mail_reader(config, bridge, gateway=redmine.gateway())
+    outcomes: dict[str, int] = {}
     for _ in range(n // config.mail.imap.batch_size + 5):
         if _count(dovecot, "INBOX") == 0:
             break
-        reader.run_once()
+        for outcome, count in reader.run_once().outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    print(f"restart: {outcomes}")
     assert _count(dovecot, "INBOX") == 0
+    assert _count(dovecot, "INBOX.Processed") == n
+    assert sum(outcomes.values()) == inbox_at_kill
+    assert set(outcomes) <= {"filed", "duplicate"}, outcomes
+
+    # Every message: exactly one issue, none lost, none twice.
     issues = _issues(gateway, project)
-    assert len(issues) == n
     emails = sorted(next(f.get("value") for f in i["custom_fields"] if f["name"] == "Contact email")
                     for i in issues)
-    assert emails == sorted(f"user{i}@example.ru" for i in range(n))
+    assert emails == sorted(senders)
     # One effect each: one acknowledgement note and one kept .eml per issue.
+    notes = emls = 0
     for issue in issues:
         full = gateway._get(f"/issues/{issue['id']}.json", include="journals,attachments")["issue"]
-        assert len([j for j in full["journals"] if j.get("notes")]) == 1, issue["id"]
-        assert len([a for a in full["attachments"] if a["filename"].endswith(".eml")]) == 1
+        noted = [j for j in full["journals"] if j.get("notes")]
+        kept = [a for a in full["attachments"] if a["filename"].endswith(".eml")]
+        assert len(noted) == 1 and len(kept) == 1, (issue["id"], noted, kept)
+        notes, emls = notes + len(noted), emls + len(kept)
+
+    # One acknowledgement email each, read back from the SMTP server, on time: at the
+    # restart's clock, not after the hold a notice waits for an update that never came.
+    while bridge.notifier is not None and bridge.notifier.deliver_due(later).total:
+        pass
+    acks = sorted(r for received in smtp.received for r in received.rcpt_tos)
+    print(f"effects: {len(issues)} issues, {notes} notes, {emls} .eml, {len(acks)} acks")
+    assert acks == sorted(senders)
     store.close()
 
 

@@ -212,20 +212,22 @@ def _reply_target(bridge: Bridge, settings: MailSettings, mail: InboundMail) -> 
 def _note(bridge: Bridge, ports: MailPorts, settings: MailSettings, mail: InboundMail,
           issue_id: int, now: dt.datetime) -> MailResult:
     marker = eml_prefix(key_of(mail))
-    if ports.issues.has_attachment(issue_id, marker):
-        return MailResult(Outcome.NOTED, issue_id, "already noted")
-    texts = _texts(bridge)
-    fitting, oversized = _split(settings, mail.attachments)
-    ports.issues.add_requester_note(issue_id, mail.reply_text.strip() or texts["empty"],
-                                    [*fitting, _eml(settings, mail)])
-    if oversized:
-        ports.issues.attach(issue_id, (), _oversized_note(bridge, settings, oversized))
+    done = ports.issues.has_attachment(issue_id, marker)
+    if not done:
+        texts = _texts(bridge)
+        fitting, oversized = _split(settings, mail.attachments)
+        ports.issues.add_requester_note(issue_id, mail.reply_text.strip() or texts["empty"],
+                                        [*fitting, _eml(settings, mail)])
+        if oversized:
+            ports.issues.attach(issue_id, (), _oversized_note(bridge, settings, oversized))
     try:
+        # Also when the note was there already: a reader killed right after the note
+        # had not yet resumed or reopened the issue (the plan is idempotent).
         process_issue(bridge, issue_id, now)  # resume, reopen, re-gate now, not at the poll
     except RedmineError as exc:
         log.warning("mail %s: note added to #%d; processing it is left to the poll: %s",
                     key_of(mail), issue_id, exc)
-    return MailResult(Outcome.NOTED, issue_id)
+    return MailResult(Outcome.NOTED, issue_id, "already noted" if done else "")
 
 
 # -- new requests ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -103,6 +104,7 @@ def main() -> None:
               f"CPU/wall {cpu / wall:.2f} (the rest is waiting for Redmine and Dovecot)")
     finally:
         dovecot.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _calls() -> float:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from redmine_sla_bridge.domain.intake.gate import flags_note
 from redmine_sla_bridge.domain.intake.request import IntakeRequest, IntakeRequestError
 from redmine_sla_bridge.domain.lifecycle.clock import read_clock
-from redmine_sla_bridge.domain.lifecycle.history import IssueHistory
+from redmine_sla_bridge.domain.lifecycle.history import IssueHistory, Role
 from redmine_sla_bridge.domain.policy import TargetKind
 from redmine_sla_bridge.domain.ports import RedmineUnavailable
 from redmine_sla_bridge.domain.processing import IssueUpdate, Note
@@ -31,6 +31,7 @@ from redmine_sla_bridge.domain.processing.next_check import KEY as NEXT_CHECK
 from redmine_sla_bridge.domain.processing.next_check import next_change, next_check_value
 from redmine_sla_bridge.domain.processing.plan import (
     acknowledgement_note,
+    intake_acknowledgement_key,
     intake_acknowledgement_mail,
 )
 from redmine_sla_bridge.domain.processing.update import NewIssue
@@ -242,6 +243,7 @@ def _answer_for_existing(bridge: Bridge, issue_id: int, key: str, now: dt.dateti
     """A retry: the first request's issue, acknowledged now if its first try could not."""
     try:
         outcome = process_issue(bridge, issue_id, now)
+        _release_acknowledgement(bridge, issue_id, now)
     except RedmineUnavailable as exc:
         raise IntakeNotAcknowledged(key, issue_id) from exc
     body: dict[str, Any] = {"accepted": True}
@@ -252,6 +254,18 @@ def _answer_for_existing(bridge: Bridge, issue_id: int, key: str, now: dt.dateti
                     idempotency_key=key)
     body["duplicate"] = True
     return ApiAnswer(200, body)
+
+
+def _release_acknowledgement(bridge: Bridge, issue_id: int, now: dt.datetime) -> None:
+    """A first try killed while Redmine took the acknowledgement leaves its email on hold
+    (execute.MAIL_HOLD, hours), and the retry plans no second note: once the note is seen
+    in Redmine, the email goes now. A no-op for an email sent, never queued or cancelled."""
+    if bridge.notifier is None:
+        return
+    snapshot = bridge.redmine.load(issue_id)
+    if snapshot is not None and any(n.role is Role.BRIDGE and n.public
+                                    for n in snapshot.history.notes):
+        bridge.notifier.release(intake_acknowledgement_key(issue_id), now)
 
 
 def _find(bridge: Bridge, project: str, key: str, *, lost_answer: bool = False) -> int | None:

@@ -144,7 +144,7 @@ def _handle(bridge: Bridge, ports: MailPorts, settings: MailSettings, mail: Inbo
         return MailResult(Outcome.AUTOMATIC, detail=mail.automatic)
     if mail.sender is None:
         return MailResult(Outcome.AUTOMATIC, detail="no sender address")
-    if not _within_rate(bridge, settings, mail.sender, now):
+    if not _within_rate(bridge, settings, key_of(mail), mail.sender, now):
         log.warning("mail %s: sender %s is over the rate limit (%d messages per %s): ignored",
                     key_of(mail), mail.sender, settings.rate_messages, settings.rate_window)
         return MailResult(Outcome.RATE_LIMITED, detail=mail.sender)
@@ -161,13 +161,20 @@ def _is_own(settings: MailSettings, mail: InboundMail) -> bool:
     return bool(domain) and domain in settings.own_domains
 
 
-def _within_rate(bridge: Bridge, settings: MailSettings, sender: str, now: dt.datetime) -> bool:
+def _within_rate(bridge: Bridge, settings: MailSettings, key: str, sender: str,
+                 now: dt.datetime) -> bool:
     """A fixed window per sender, counted with effect keys: slot n of the window is
-    taken by the n-th message (at most `rate_messages` store writes)."""
+    taken by the n-th message (at most `rate_messages` store writes). A message counts
+    once: one left in the inbox (Redmine down) and read again at every pass keeps the
+    slot it took, else an outage of `rate_messages` passes would drop it as rate-limited."""
     window = int(now.timestamp() // settings.rate_window.total_seconds())
+    counted = f"mail-rated:{hashlib.sha256(key.encode()).hexdigest()[:24]}:{window}"
+    if bridge.store.seen(counted):
+        return True
     digest = hashlib.sha256(sender.encode()).hexdigest()[:24]
     for slot in range(settings.rate_messages):
         if bridge.store.remember(f"mail-rate:{digest}:{window}:{slot}", now):
+            bridge.store.remember(counted, now)  # a crash before this costs one slot
             return True
     return False
 
@@ -205,20 +212,22 @@ def _reply_target(bridge: Bridge, settings: MailSettings, mail: InboundMail) -> 
 def _note(bridge: Bridge, ports: MailPorts, settings: MailSettings, mail: InboundMail,
           issue_id: int, now: dt.datetime) -> MailResult:
     marker = eml_prefix(key_of(mail))
-    if ports.issues.has_attachment(issue_id, marker):
-        return MailResult(Outcome.NOTED, issue_id, "already noted")
-    texts = _texts(bridge)
-    fitting, oversized = _split(settings, mail.attachments)
-    ports.issues.add_requester_note(issue_id, mail.reply_text.strip() or texts["empty"],
-                                    [*fitting, _eml(settings, mail)])
-    if oversized:
-        ports.issues.attach(issue_id, (), _oversized_note(bridge, settings, oversized))
+    done = ports.issues.has_attachment(issue_id, marker)
+    if not done:
+        texts = _texts(bridge)
+        fitting, oversized = _split(settings, mail.attachments)
+        ports.issues.add_requester_note(issue_id, mail.reply_text.strip() or texts["empty"],
+                                        [*fitting, _eml(settings, mail)])
+        if oversized:
+            ports.issues.attach(issue_id, (), _oversized_note(bridge, settings, oversized))
     try:
+        # Also when the note was there already: a reader killed right after the note
+        # had not yet resumed or reopened the issue (the plan is idempotent).
         process_issue(bridge, issue_id, now)  # resume, reopen, re-gate now, not at the poll
     except RedmineError as exc:
         log.warning("mail %s: note added to #%d; processing it is left to the poll: %s",
                     key_of(mail), issue_id, exc)
-    return MailResult(Outcome.NOTED, issue_id)
+    return MailResult(Outcome.NOTED, issue_id, "already noted" if done else "")
 
 
 # -- new requests ---------------------------------------------------------------------

@@ -13,19 +13,26 @@ import time
 import pytest
 from imapclient import IMAPClient
 
+from redmine_sla_bridge.adapters.redmine.gateway import RedmineGateway
 from redmine_sla_bridge.bootstrap import bootstrap, mail_reader, open_store
 from redmine_sla_bridge.config.loader import load_config
 from redmine_sla_bridge.domain.lifecycle.history import Role
 from redmine_sla_bridge.domain.ports import RedmineUnavailable
 from tests.conftest import base_document, write_config
+from tests.fault.http_faults import DROP_ANSWER, FORWARD, FaultProxy
 from tests.mail import samples
 from tests.mail.dovecot import IMAP_PASSWORD, IMAP_USER
 
 pytestmark = pytest.mark.redmine
 
 
-def _config(tmp_path, redmine, project, dovecot, requester, smtp=None, **mail):
+def _config(tmp_path, redmine, project, dovecot, requester, smtp=None, redmine_url=None,
+            lifecycle=None, **mail):
     document = base_document(redmine)
+    if lifecycle is not None:
+        document["lifecycle"] = lifecycle
+    if redmine_url is not None:  # a fault proxy in front of Redmine
+        document["redmine"].update(url=redmine_url, retries=0)
     document["polling"] = {"enabled": False}
     document["store"] = {"url": f"sqlite:///{tmp_path / 'bridge.sqlite3'}"}
     document["mail"] = {
@@ -160,43 +167,177 @@ def test_mailbox_files_requests_threads_acks_and_notes_replies(
 
 @pytest.mark.parametrize("n", [50, pytest.param(500, marks=pytest.mark.slow)])
 def test_kill_mid_mailbox_then_restart_gives_one_effect_each(
-        tmp_path, redmine, gateway, project, dovecot, requester, imap_env, provisioned, n):
-    path = _config(tmp_path, redmine, project, dovecot, requester, rate_limit={"messages": 100})
-    ids = [samples.mid() for _ in range(n)]
-    _append(dovecot, *(samples.html_only(f"user{i}@example.ru", ids[i]) for i in range(n)))
+        tmp_path, redmine, gateway, project, dovecot, requester, smtp, imap_env, provisioned, n):
+    path = _config(tmp_path, redmine, project, dovecot, requester, smtp,
+                   rate_limit={"messages": 100})
+    # Requests filed before, for the replies among the n messages to land on.
+    seeds = [(f"seed{k}@example.ru", samples.mid()) for k in range(max(5, n // 10))]
+    _append(dovecot, *(samples.html_only(sender, mid) for sender, mid in seeds))
+    config, bridge = _runtime(path, redmine)
+    assert mail_reader(config, bridge, gateway=redmine.gateway()).run_once().outcomes == {
+        "filed": len(seeds)}
+    bridge.store.close()
+    # Every tenth message a reply to one of them (a note), the rest new requests.
+    mailbox: list[tuple[str, str, bytes]] = []  # (kind, sender, raw)
+    for i in range(n):
+        if i % 10 == 5:
+            sender, filed = seeds[(i // 10) % len(seeds)]
+            mailbox.append(("reply", sender, samples.reply(sender, samples.mid(), filed,
+                                                           "Личный кабинет")))
+        else:
+            mailbox.append(("new", f"user{i}@example.ru",
+                            samples.html_only(f"user{i}@example.ru", samples.mid())))
+    _append(dovecot, *(raw for _, _, raw in mailbox))
     env = {**os.environ, "TEST_IMAP_PASSWORD": IMAP_PASSWORD}
+    # The long-running reader, as deployed (passes of batch_size until a signal): `--once`
+    # would stop by itself after one batch, before a kill could land in the middle.
     proc = subprocess.Popen([sys.executable, "-m", "redmine_sla_bridge", "mail", "--config",
-                             str(path), "--once"], env=env, stdout=subprocess.DEVNULL,
+                             str(path)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and _total(gateway, project) < max(10, n // 5):
-        time.sleep(1)
+    kill_at = len(seeds) + max(5, n // 3)
+    deadline = time.monotonic() + 60 + 3 * n
+    while (proc.poll() is None and time.monotonic() < deadline
+           and _count(dovecot, "INBOX.Processed") < kill_at):
+        time.sleep(0.2)
+    assert proc.poll() is None, "the reader stopped by itself: the kill would prove nothing"
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    assert _count(dovecot, "INBOX") > 0, "killed too late to test anything"
+    filed_at_kill = len(_issues(gateway, project)) - len(seeds)
+    inbox_at_kill = _count(dovecot, "INBOX")
+    moved_at_kill = _count(dovecot, "INBOX.Processed") - len(seeds)
+    print(f"\n{n} messages ({sum(k == 'reply' for k, _, _ in mailbox)} replies); killed with "
+          f"{moved_at_kill} moved, {inbox_at_kill} in the inbox, {filed_at_kill} new issues")
+    assert 0 < moved_at_kill < n and inbox_at_kill > 0, "the kill did not land mid-mailbox"
+    assert inbox_at_kill + moved_at_kill == n
 
     # The restart, later than every lease the killed reader held.
     config = load_config(path)
     store = open_store(config)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
-    bridge = bootstrap(config, store=store, gateway=redmine.gateway(), notifier=None,
-                       clock=lambda: later)
+    bridge = bootstrap(config, store=store, gateway=redmine.gateway(), clock=lambda: later)
     reader = mail_reader(config, bridge, gateway=redmine.gateway())
+    outcomes: dict[str, int] = {}
     for _ in range(n // config.mail.imap.batch_size + 5):
         if _count(dovecot, "INBOX") == 0:
             break
-        reader.run_once()
+        for outcome, count in reader.run_once().outcomes.items():
+            outcomes[outcome] = outcomes.get(outcome, 0) + count
+    print(f"restart: {outcomes}")
     assert _count(dovecot, "INBOX") == 0
-    issues = _issues(gateway, project)
-    assert len(issues) == n
-    emails = sorted(next(f.get("value") for f in i["custom_fields"] if f["name"] == "Contact email")
-                    for i in issues)
-    assert emails == sorted(f"user{i}@example.ru" for i in range(n))
-    # One effect each: one acknowledgement note and one kept .eml per issue.
-    for issue in issues:
+    assert _count(dovecot, "INBOX.Processed") == len(seeds) + n
+    assert sum(outcomes.values()) == inbox_at_kill
+    assert set(outcomes) <= {"filed", "noted", "duplicate"}, outcomes
+
+    # Every message: exactly one effect, none lost, none twice. A new request is one
+    # issue with its acknowledgement and its .eml; a reply is one requester note with
+    # its .eml, on the issue it answers.
+    issues = {next(f.get("value") for f in i["custom_fields"] if f["name"] == "Contact email"): i
+              for i in _issues(gateway, project)}
+    new = sorted(sender for kind, sender, _ in mailbox if kind == "new")
+    assert len(issues) == len(seeds) + len(new)
+    assert sorted(issues) == sorted([s for s, _ in seeds] + new)
+    replies = {s: sum(1 for k, sender, _ in mailbox if k == "reply" and sender == s)
+               for s, _ in seeds}
+    effects = {"ack": 0, "reply": 0, "eml": 0}
+    for sender, issue in issues.items():
         full = gateway._get(f"/issues/{issue['id']}.json", include="journals,attachments")["issue"]
-        assert len([j for j in full["journals"] if j.get("notes")]) == 1, issue["id"]
-        assert len([a for a in full["attachments"] if a["filename"].endswith(".eml")]) == 1
+        notes = [j for j in full["journals"] if j.get("notes")]
+        theirs = [j for j in notes if j["user"]["id"] == requester["id"]]
+        ours = [j for j in notes if j["user"]["id"] != requester["id"] and not j["private_notes"]]
+        kept = [a for a in full["attachments"] if a["filename"].endswith(".eml")]
+        expected = replies.get(sender, 0)
+        assert (len(ours), len(theirs), len(kept)) == (1, expected, 1 + expected), (
+            issue["id"], sender, notes, kept)
+        effects["ack"] += len(ours)
+        effects["reply"] += len(theirs)
+        effects["eml"] += len(kept)
+
+    # One acknowledgement email each, read back from the SMTP server, on time: at the
+    # restart's clock, not after the hold a notice waits for an update it was not told of.
+    while bridge.notifier is not None and bridge.notifier.deliver_due(later).total:
+        pass
+    acks = sorted(r for received in smtp.received for r in received.rcpt_tos)
+    print(f"effects: {len(issues)} issues, {effects['ack']} acknowledgement notes, "
+          f"{effects['reply']} reply notes, {effects['eml']} .eml, {len(acks)} emails")
+    assert acks == sorted(issues)
+    store.close()
+
+
+def test_an_acknowledgement_whose_answer_was_lost_is_mailed_at_the_next_pass_once(
+        tmp_path, redmine, gateway, project, dovecot, requester, smtp, imap_env, provisioned):
+    # Redmine takes the acknowledgement's PUT, its answer never comes back: the email
+    # queued on hold for that note must go at the retry, not when the hold ends (hours).
+    def rule(method: str, path: str, seen: int) -> str | int:
+        return DROP_ANSWER if method == "PUT" and path.startswith("/issues/") and seen == 0 \
+            else FORWARD
+
+    with FaultProxy(redmine.url, rule) as proxy:
+        path = _config(tmp_path, redmine, project, dovecot, requester, smtp,
+                       redmine_url=proxy.url)
+        config = load_config(path)
+        store = open_store(config)
+        bridge = bootstrap(config, store=store, gateway=RedmineGateway(
+            proxy.url, redmine.api_key, keep_alive=False, retries=0, timeout=60))
+        reader = mail_reader(config, bridge)
+        _append(dovecot, samples.html_only("lost@example.ru", samples.mid()))
+        first = reader.run_once()
+        assert (first.done, first.failed) == (0, 1), first
+        assert [a for m, _, a in proxy.log if m == "PUT"] == [DROP_ANSWER]
+        bridge.notifier.deliver_due(bridge.clock())
+        assert smtp.received == []  # not yet: the note's fate was unknown
+        second = reader.run_once()
+    assert second.outcomes == {"filed": 1}, second
+    (issue,) = _issues(gateway, project)
+    full = gateway._get(f"/issues/{issue['id']}.json", include="journals,attachments")["issue"]
+    assert len([j for j in full["journals"] if j.get("notes")]) == 1
+    assert len([a for a in full["attachments"] if a["filename"].endswith(".eml")]) == 1
+    bridge.notifier.deliver_due(bridge.clock())
+    bridge.notifier.deliver_due(bridge.clock())
+    assert [r.rcpt_tos for r in smtp.received] == [["lost@example.ru"]]
+    assert _count(dovecot, "INBOX") == 0 and _count(dovecot, "INBOX.Processed") == 1
+    store.close()
+
+
+def test_a_reply_whose_note_answer_was_lost_still_resumes_the_issue(
+        tmp_path, redmine, gateway, project, dovecot, requester, people, imap_env, provisioned):
+    # Redmine takes the reply's note (and its .eml marker), its answer never comes back:
+    # the next pass finds the marker and must still resume the issue from Feedback.
+    armed = {"on": False}
+
+    def rule(method: str, path: str, seen: int) -> str | int:
+        if armed["on"] and method == "PUT" and path.startswith("/issues/"):
+            armed["on"] = False
+            return DROP_ANSWER
+        return FORWARD
+
+    with FaultProxy(redmine.url, rule) as proxy:
+        path = _config(tmp_path, redmine, project, dovecot, requester, redmine_url=proxy.url,
+                       lifecycle={"customer_reply": [{"from_statuses": ["Feedback"],
+                                                      "to_status": "In Progress"}]})
+        config = load_config(path)
+        store = open_store(config)
+        bridge = bootstrap(config, store=store, notifier=None, gateway=RedmineGateway(
+            proxy.url, redmine.api_key, keep_alive=False, retries=0, timeout=60))
+        reader = mail_reader(config, bridge)
+        request = samples.mid()
+        _append(dovecot, samples.html_only("resume@example.ru", request))
+        assert reader.run_once().outcomes == {"filed": 1}
+        (issue,) = _issues(gateway, project)
+        feedback = bridge.redmine.catalog.facts.status_ids["Feedback"]
+        people["engineer"].gateway.update_issue(issue["id"], notes="Пришлите логи.",
+                                                status_id=feedback)
+        _append(dovecot, samples.reply("resume@example.ru", samples.mid(), request, "Re"))
+        armed["on"] = True
+        first = reader.run_once()
+        assert (first.done, first.failed) == (0, 1), first
+        assert [a for m, _, a in proxy.log if m == "PUT"][-1] == DROP_ANSWER
+        assert gateway.issue(issue["id"])["status"]["name"] == "Feedback"  # noted, not resumed
+        second = reader.run_once()
+    assert second.outcomes == {"noted": 1}, second
+    full = gateway._get(f"/issues/{issue['id']}.json", include="journals,attachments")["issue"]
+    assert full["status"]["name"] == "In Progress"
+    assert len([j for j in full["journals"] if j["user"]["id"] == requester["id"]]) == 1
+    assert len([a for a in full["attachments"] if a["filename"].endswith(".eml")]) == 2
     store.close()
 
 

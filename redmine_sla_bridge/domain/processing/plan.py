@@ -393,6 +393,10 @@ def _intake_without_acknowledgement(snap: IssueSnapshot, decision: RequestDecisi
                        mails=intake_acknowledgement_mail(decision, rules, snap.issue_id, note))
 
 
+def intake_acknowledgement_key(issue_id: int) -> str:
+    return f"ack:{issue_id}:0"
+
+
 def intake_acknowledgement_mail(decision: RequestDecision, rules: ProcessingRules, issue_id: int,
                                 note: str) -> tuple[Mail, ...]:
     """The acknowledgement mail of a request the intake API filed with its SLA: keyed by
@@ -402,7 +406,7 @@ def intake_acknowledgement_mail(decision: RequestDecision, rules: ProcessingRule
     if not email:
         return ()
     texts = rules.texts
-    return (Mail(f"ack:{issue_id}:0", email,
+    return (Mail(intake_acknowledgement_key(issue_id), email,
                  texts.get("ack.subject", number=texts.number(issue_id)), note),)
 
 

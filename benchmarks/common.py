@@ -179,7 +179,7 @@ def bench_tracker(rm: Redmine) -> int:
     tracker_id = found[BENCH_TRACKER]
     fields = {f["name"]: f for f in retrying(gateway.custom_fields)}
     if any(name not in fields or tracker_id not in {t["id"] for t in fields[name].get("trackers", ())}
-           for name in ("SLA state", "Next SLA check")):
+           for name in ("SLA state", "Next SLA check", "First response due (date)")):
         provision(rm)
     return tracker_id
 

@@ -222,9 +222,12 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
             warm = common.count_rows(store)
             result = load.run(port, server=proc)
             processed = common.count_rows(store, "state = 'done'")
+            dead = common.count_rows(store, "state = 'dead'")
             per_commit = events_per_commit(port)
         finally:
             common.stop(proc)
+        if dead:  # e.g. a field the config names missing in Redmine: nothing is processed
+            result.notes.append(f"WARNING: {dead} events dead-lettered in the background")
         return result, common.count_rows(store) - warm, processed, per_commit
 
 

@@ -170,3 +170,54 @@ def sqlite_write_lock(engine: Engine) -> SqliteWriteLock | _NoLock:
         return _NoLock()
     assert engine.url.database is not None  # no database is the in-memory one (_is_memory)
     return SqliteWriteLock(engine.url.database)
+
+
+class WalSync:
+    """Makes what a connection committed with `synchronous=NORMAL` durable: an
+    fdatasync of the database's WAL file, which the caller runs after releasing the
+    write lock and before it answers (group_commit.py).
+
+    Why that is enough: a committed transaction is its frames in the WAL, written
+    (write(2)) before SQLite releases its write lock; fdatasync flushes them and every
+    frame before them. The WAL is reused from its start only after a checkpoint has
+    copied all of it into the database file and synced that file (SQLite does so at
+    `synchronous=NORMAL` too, and syncs the WAL header before reusing the WAL), and a
+    WAL that is gone was checkpointed when its last connection closed: either way the
+    transaction is on disk when `sync` returns. So the guarantee is FULL's (power loss
+    included), but the flush happens outside the lock: other writers commit while it
+    runs, and the kernel serves concurrent flushes of the file with one journal commit.
+    A WAL file seen for the first time also has its directory synced (its name must
+    survive as well; SQLite does the same for a new WAL under FULL).
+    """
+
+    def __init__(self, database: str) -> None:
+        self._wal = database + "-wal"
+        self._directory = str(Path(database).parent)
+        self._synced_file: tuple[int, int] | None = None  # (st_dev, st_ino)
+
+    def sync(self) -> None:
+        try:
+            fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:  # checkpointed into the (synced) database and removed
+            return
+        try:
+            identity = os.fstat(fd)
+            if (identity.st_dev, identity.st_ino) != self._synced_file:
+                directory = os.open(self._directory, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    os.fsync(directory)
+                finally:
+                    os.close(directory)
+                self._synced_file = (identity.st_dev, identity.st_ino)
+            os.fdatasync(fd)
+        finally:
+            os.close(fd)
+
+
+def wal_sync(engine: Engine) -> WalSync | None:
+    """The WAL flush of this engine's database (a SQLite file), else None."""
+    if engine.dialect.name != "sqlite" or _is_memory(engine.url):
+        return None
+    assert engine.url.database is not None  # no database is the in-memory one (_is_memory)
+    return WalSync(engine.url.database)
+

@@ -226,3 +226,144 @@ def test_a_failing_batch_callback_fails_the_whole_batch_instead_of_hanging_it():
             with pytest.raises(ValueError, match=r"\(2 items\)"):
                 future.result(timeout=10)
     assert group._leader_busy is False
+
+
+# -- the flush after the lock (sync) -------------------------------------------------------
+
+
+class RecordingLock:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __enter__(self) -> None:
+        self.log.append("lock")
+
+    def __exit__(self, *_exc) -> None:
+        self.log.append("unlock")
+
+
+def test_a_batch_is_synced_after_the_lock_is_released_and_answered_only_then():
+    log: list[str] = []
+
+    def write(items):
+        log.append(f"write {items}")
+        return [item * 2 for item in items]
+
+    group = GroupCommit(write, lock=RecordingLock(log), sync=lambda: log.append("sync"))
+    assert group.submit(21) == 42
+    assert log == ["lock", "write [21]", "unlock", "sync"]
+
+
+def test_the_next_batch_is_written_while_the_first_one_syncs():
+    first_syncing, release_sync = threading.Event(), threading.Event()
+    batches: list[list[int]] = []
+    answered: list[int] = []
+
+    def write(items):
+        batches.append(list(items))
+        return items
+
+    def sync():
+        if len(batches) == 1:
+            first_syncing.set()
+            assert release_sync.wait(10)
+
+    group = GroupCommit(write, sync=sync)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(group.submit, 1)
+        assert first_syncing.wait(10)
+        second = pool.submit(group.submit, 2)
+        assert second.result(10) == 2  # written and synced while the first still syncs
+        answered.append(2)
+        assert not first.done()  # not answered before its own batch is durable
+        release_sync.set()
+        assert first.result(10) == 1
+    assert batches == [[1], [2]]
+    assert group._leader_busy is False
+
+
+def test_a_failed_sync_fails_its_batch_and_the_next_batch_still_runs():
+    failures = [OSError("EIO on fsync")]
+
+    def sync():
+        if failures:
+            raise failures.pop()
+
+    group = GroupCommit(lambda items: items, sync=sync)
+    with pytest.raises(OSError, match="EIO"):
+        group.submit("a")
+    assert group.submit("b") == "b"
+    assert group._waiting == [] and group._leader_busy is False
+
+
+def test_a_lock_that_fails_on_release_still_answers_the_batch_it_wrote():
+    class FailsOnRelease:
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *_exc) -> None:
+            raise OSError("unlock failed")
+
+    synced = []
+    group = GroupCommit(lambda items: items, lock=FailsOnRelease(), sync=lambda: synced.append(1))
+    with pytest.raises(OSError, match="unlock failed"):
+        group.submit("x")
+    assert synced == [1]  # written, so flushed before anyone is told anything
+    assert group._leader_busy is False
+
+
+@pytest.mark.parametrize(("setting", "flushes"), [("full", True), ("normal", False)])
+def test_inbox_commits_at_normal_and_flushes_the_wal_itself_only_at_full(
+        tmp_path, monkeypatch, setting, flushes):
+    """At FULL the INSERT commits without SQLite's fsync (NORMAL), and the WAL file is
+    fdatasync'ed after the write lock is released, before enqueue returns; the pooled
+    connection goes back at FULL for every other write. At NORMAL nothing is flushed."""
+    database = tmp_path / "s.sqlite3"
+    store = Store.from_url(f"sqlite:///{database}", synchronous=setting)
+    lock = store.inbox._tx.write_lock
+    calls: list[tuple[str, bool]] = []
+    real_fdatasync = os.fdatasync
+
+    def fdatasync(fd: int) -> None:
+        calls.append((os.readlink(f"/proc/self/fd/{fd}"), lock._thread_lock.locked()))
+        real_fdatasync(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    assert store.enqueue(InboxEvent(source="poll", issue_id=1, received_at=T0, delivery_id="a"))
+    assert store.inbox.enqueue_many([InboxEvent(source="poll", issue_id=2, received_at=T0)]) == [True]
+    if flushes:
+        assert calls == [(str(database) + "-wal", False)] * 2  # the WAL, with the lock free
+    else:
+        assert calls == []
+    with store.engine.connect() as conn:  # every pooled connection is back at the setting
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == (2 if setting == "full" else 1)
+    assert store.pending_count() == 2
+    store.close()
+
+
+def test_a_wal_file_seen_for_the_first_time_has_its_directory_synced(tmp_path, monkeypatch):
+    from redmine_sla_bridge.adapters.store.engine import WalSync
+
+    database = tmp_path / "s.sqlite3"
+    wal = tmp_path / "s.sqlite3-wal"
+    synced: list[str] = []
+    flushed: list[int] = []
+    real_fsync, real_fdatasync = os.fsync, os.fdatasync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                 real_fsync(fd)))
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (flushed.append(os.fstat(fd).st_ino),
+                                                     real_fdatasync(fd)))
+    flush = WalSync(str(database))
+    flush.sync()  # no WAL (yet, or checkpointed away): nothing to flush
+    assert (synced, flushed) == ([], [])
+    wal.write_bytes(b"frames")
+    flush.sync()
+    flush.sync()
+    assert synced == [str(tmp_path)]
+    assert flushed == [wal.stat().st_ino] * 2
+    wal.unlink()  # as SQLite does when the last connection closes; then a new WAL
+    wal.write_bytes(b"a new WAL file")  # (its inode differs: the old one is still held)
+    flush.sync()
+    assert synced == [str(tmp_path)] * 2
+    assert flushed[-1] == wal.stat().st_ino != flushed[0]
+    flush.close()

@@ -186,32 +186,58 @@ class WalSync:
     transaction is on disk when `sync` returns. So the guarantee is FULL's (power loss
     included), but the flush happens outside the lock: other writers commit while it
     runs, and the kernel serves concurrent flushes of the file with one journal commit.
-    A WAL file seen for the first time also has its directory synced (its name must
-    survive as well; SQLite does the same for a new WAL under FULL).
+
+    The WAL stays open here, which also pins its inode: a WAL file found under the name
+    with another inode is a new file, whose directory entry is synced once as well
+    (SQLite does the same for a new WAL under FULL).
     """
 
     def __init__(self, database: str) -> None:
         self._wal = database + "-wal"
         self._directory = str(Path(database).parent)
-        self._synced_file: tuple[int, int] | None = None  # (st_dev, st_ino)
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+        # Replaced WAL descriptors: another thread may still be flushing one, so they
+        # are closed with the store, not at once (a WAL is replaced only after every
+        # connection to the database closed: rare).
+        self._retired: list[int] = []
 
     def sync(self) -> None:
-        try:
-            fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:  # checkpointed into the (synced) database and removed
-            return
-        try:
-            identity = os.fstat(fd)
-            if (identity.st_dev, identity.st_ino) != self._synced_file:
-                directory = os.open(self._directory, os.O_RDONLY | os.O_CLOEXEC)
-                try:
-                    os.fsync(directory)
-                finally:
-                    os.close(directory)
-                self._synced_file = (identity.st_dev, identity.st_ino)
+        fd = self._current()
+        if fd is not None:
             os.fdatasync(fd)
-        finally:
-            os.close(fd)
+
+    def _current(self) -> int | None:
+        try:
+            named = os.stat(self._wal)
+        except FileNotFoundError:  # checkpointed into the (synced) database and removed
+            return None
+        with self._mutex:
+            if self._fd is not None and self._pid == os.getpid():
+                held = os.fstat(self._fd)
+                if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                    return self._fd
+                self._retired.append(self._fd)
+            try:
+                fd = os.open(self._wal, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return None
+            directory = os.open(self._directory, os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
+            # A forked child must not use (nor close) its parent's descriptor.
+            self._fd, self._pid = fd, os.getpid()
+            return fd
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._pid == os.getpid():
+                for fd in [*self._retired, *([self._fd] if self._fd is not None else [])]:
+                    os.close(fd)
+            self._fd, self._retired = None, []
 
 
 def wal_sync(engine: Engine) -> WalSync | None:

@@ -25,7 +25,7 @@ class Inbox:
     def __init__(self, tx: Transactions) -> None:
         self._tx = tx
         self._sqlite = tx.backend == "sqlite"
-        self._inbox_insert = InboxInsert(tx.engine)
+        self._inbox_insert = InboxInsert(tx.engine, tx.wal_sync)
         self._enqueue_group: GroupCommit[Any, bool] = GroupCommit(
             self._insert_rows_locked,
             lock=tx.write_lock if self._sqlite else None,

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
 
-from .engine import wal_sync
+from .engine import WalSync
 from .records import InboxEvent
 from .schema import PENDING, inbox_events
 
@@ -37,10 +37,10 @@ _SQLITE_SQL = (f"INSERT INTO {inbox_events.name} ({', '.join(_COLUMNS)}) "
 
 
 class InboxInsert:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, flush: WalSync | None = None) -> None:
         dialect = engine.dialect
         self._sqlite = dialect.name == "sqlite"
-        self._wal_sync = wal_sync(engine)
+        self._wal_sync = flush
         # Whether the store runs at FULL, read from the first connection used (the
         # pragma is set per connection by engine.py); None until then.
         self._flush_after_commit: bool | None = None

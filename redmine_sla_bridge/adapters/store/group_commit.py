@@ -42,22 +42,13 @@ class GroupCommit(Generic[Item, Result]):
     `lock`, if given, is held around `write_batch`, and the leader takes its batch only
     once it holds it: what arrives while the leader waits for the database (another
     process committing) joins that batch instead of waiting for the next.
-
-    `sync`, if given, makes a written batch durable (an fsync) after the lock is
-    released and before any of its items is answered: the next batch, of this process
-    or another, is written meanwhile, so the lock is held for the write only and the
-    flushes of concurrent batches overlap. Once its own item is written the leader hands
-    the lead on before it syncs. If `sync` raises, every item of that batch gets the
-    exception (written, but not known to be durable).
     """
 
     def __init__(self, write_batch: Callable[[list[Item]], Sequence[Result]],
                  max_batch: int = 256, lock: AbstractContextManager | None = None,
-                 on_batch: Callable[[int], object] | None = None,
-                 sync: Callable[[], object] | None = None) -> None:
+                 on_batch: Callable[[int], object] | None = None) -> None:
         self._write_batch = write_batch
         self._on_batch = on_batch
-        self._sync = sync
         self._max_batch = max_batch
         self._lock = lock if lock is not None else nullcontext()
         self._mutex = threading.Lock()
@@ -79,46 +70,31 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result  # type: ignore[return-value]
 
     def _lead(self, slot: _Slot[Item, Result]) -> None:
-        """Write batches until our own slot is written, pass the lead on, then sync and
-        answer the last batch."""
-        leading = True
+        """Write batches until our own slot is written, then pass the lead on."""
         try:
             while not slot.done:
                 batch: list[_Slot[Item, Result]] = []
-                outcome: Sequence[Result] | BaseException | None = None
                 try:
-                    try:
-                        with self._lock:
-                            with self._mutex:
-                                # Ours is in it unless max_batch were waiting ahead of it.
-                                batch = self._waiting[:self._max_batch]
-                                del self._waiting[:self._max_batch]
-                            outcome = self._write(batch)
-                    finally:  # written: answered, whatever releasing the lock did
-                        if outcome is not None:
-                            if any(served is slot for served in batch):
-                                self._pass_lead()
-                                leading = False
-                            self._settle(batch, self._synced(outcome))
+                    with self._lock:
+                        with self._mutex:
+                            # Ours is in it unless max_batch were waiting ahead of it.
+                            batch = self._waiting[:self._max_batch]
+                            del self._waiting[:self._max_batch]
+                        self._write(batch)
                 finally:  # whatever the lock did, nobody served may sleep on
                     for served in batch:
                         if served is not slot:
                             served.wakeup.set()
         finally:
-            if leading:
-                with self._mutex:
-                    if not slot.done and slot in self._waiting:  # the write lock failed us
-                        self._waiting.remove(slot)
-                self._pass_lead()
+            with self._mutex:
+                if not slot.done and slot in self._waiting:  # the write lock failed us
+                    self._waiting.remove(slot)
+                if self._waiting:
+                    self._waiting[0].wakeup.set()  # the lead, still busy, passes on
+                else:
+                    self._leader_busy = False
 
-    def _pass_lead(self) -> None:
-        with self._mutex:
-            if self._waiting:
-                self._waiting[0].wakeup.set()  # the lead, still busy, passes on
-            else:
-                self._leader_busy = False
-
-    def _write(self, batch: list[_Slot[Item, Result]]) -> Sequence[Result] | BaseException:
+    def _write(self, batch: list[_Slot[Item, Result]]) -> None:
         try:
             if self._on_batch is not None:
                 self._on_batch(len(batch))
@@ -127,23 +103,8 @@ class GroupCommit(Generic[Item, Result]):
                 raise RuntimeError(f"write_batch returned {len(results)} results "
                                    f"for {len(batch)} items")
         except BaseException as exc:  # noqa: BLE001 - handed to every waiting writer, re-raised there
-            return exc
-        return results
-
-    def _synced(self, outcome: Sequence[Result] | BaseException) -> Sequence[Result] | BaseException:
-        if self._sync is None or isinstance(outcome, BaseException):
-            return outcome
-        try:
-            self._sync()
-        except BaseException as exc:  # noqa: BLE001 - as a failed write: every item gets it
-            return exc
-        return outcome
-
-    @staticmethod
-    def _settle(batch: list[_Slot[Item, Result]], outcome: Sequence[Result] | BaseException) -> None:
-        if isinstance(outcome, BaseException):
             for slot in batch:
-                slot.error, slot.done = outcome, True
+                slot.error, slot.done = exc, True
             return
-        for slot, result in zip(batch, outcome, strict=True):
+        for slot, result in zip(batch, results, strict=True):
             slot.result, slot.done = result, True

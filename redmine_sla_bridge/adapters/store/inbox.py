@@ -25,13 +25,11 @@ class Inbox:
     def __init__(self, tx: Transactions) -> None:
         self._tx = tx
         self._sqlite = tx.backend == "sqlite"
-        self._inbox_insert = InboxInsert(tx.engine, tx.wal_sync)
+        self._inbox_insert = InboxInsert(tx.engine.dialect)
         self._enqueue_group: GroupCommit[Any, bool] = GroupCommit(
             self._insert_rows_locked,
             lock=tx.write_lock if self._sqlite else None,
-            on_batch=metrics.INBOX_COMMIT_EVENTS.observe,
-            # SQLite at FULL: the WAL is flushed after the lock is released (inbox_insert.py)
-            sync=self._inbox_insert.sync_sqlite if self._sqlite else None)
+            on_batch=metrics.INBOX_COMMIT_EVENTS.observe)
 
     def enqueue(self, event: InboxEvent) -> bool:
         """Store an event unless it is a duplicate; True if stored, False if duplicate.
@@ -53,9 +51,7 @@ class Inbox:
         rows = [self._inbox_insert.row(event) for event in events]
         if self._sqlite:
             with self._tx.write_lock:
-                stored = self._insert_rows_locked(rows)
-            self._inbox_insert.sync_sqlite()
-            return stored
+                return self._insert_rows_locked(rows)
         return self._insert_rows_locked(rows)
 
     def _insert_rows_locked(self, rows: list[Any]) -> list[bool]:

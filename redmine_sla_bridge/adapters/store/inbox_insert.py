@@ -9,12 +9,6 @@ DB-API cursor (SQLAlchemy's connection and transaction objects cost more than th
 INSERT), whose rowcount tells a stored event (1) from a duplicate (0); on PostgreSQL it
 goes through SQLAlchemy with RETURNING, because psycopg reports no rowcount for such an
 INSERT.
-
-On a SQLite store at `synchronous=FULL` (the default) the INSERT commits at NORMAL, so
-that SQLite does not fsync while it holds the write lock, and `sync_sqlite` flushes the
-WAL once the lock is released and before the webhook is answered (engine.WalSync: the
-same durability, without every writer waiting for each other's fsync). At
-`sqlite_synchronous: normal` nothing is flushed, as the setting says.
 """
 
 from __future__ import annotations
@@ -23,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
 
-from .engine import WalSync
 from .records import InboxEvent
 from .schema import PENDING, inbox_events
 
@@ -37,13 +31,8 @@ _SQLITE_SQL = (f"INSERT INTO {inbox_events.name} ({', '.join(_COLUMNS)}) "
 
 
 class InboxInsert:
-    def __init__(self, engine: Engine, flush: WalSync | None = None) -> None:
-        dialect = engine.dialect
+    def __init__(self, dialect: Dialect) -> None:
         self._sqlite = dialect.name == "sqlite"
-        self._wal_sync = flush
-        # Whether the store runs at FULL, read from the first connection used (the
-        # pragma is set per connection by engine.py); None until then.
-        self._flush_after_commit: bool | None = None
         if self._sqlite:
             column_type = inbox_events.c.received_at.type
             timestamp = column_type.dialect_impl(dialect).bind_processor(dialect)
@@ -71,51 +60,25 @@ class InboxInsert:
         """PostgreSQL: insert rows inside the caller's transaction; True where stored."""
         return [conn.execute(self._statement, values).first() is not None for values in rows]
 
-    def write_sqlite(self, engine: Engine, rows: list[Any]) -> list[bool]:
+    @staticmethod
+    def write_sqlite(engine: Engine, rows: list[Any]) -> list[bool]:
         """SQLite: one write transaction of its own on a pooled DB-API connection (set up
-        by engine.py; the caller holds the write lock); True where stored. At FULL the
-        caller must then call `sync_sqlite` before it reports the rows stored."""
+        by engine.py; the caller holds the write lock); True where stored."""
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             try:
-                flush = self._flush_after_commit
-                if flush is None:
-                    level = cursor.execute("PRAGMA synchronous").fetchone()[0]
-                    flush = self._flush_after_commit = self._wal_sync is not None and level >= 2
-                if flush:
-                    cursor.execute("PRAGMA synchronous = NORMAL")
-                try:
-                    cursor.execute("BEGIN IMMEDIATE")
-                    stored = []
-                    for values in rows:
-                        cursor.execute(_SQLITE_SQL, values)
-                        stored.append(cursor.rowcount == 1)
-                    connection.commit()
-                    return stored
-                except BaseException:
-                    connection.rollback()
-                    raise
-                finally:
-                    if flush:
-                        self._restore_full(connection, cursor)
+                cursor.execute("BEGIN IMMEDIATE")
+                stored = []
+                for values in rows:
+                    cursor.execute(_SQLITE_SQL, values)
+                    stored.append(cursor.rowcount == 1)
+                connection.commit()
+                return stored
+            except BaseException:
+                connection.rollback()
+                raise
             finally:
                 cursor.close()
         finally:
             connection.close()  # back to the pool
-
-    @staticmethod
-    def _restore_full(connection: Any, cursor: Any) -> None:
-        # The connection goes back to the pool, where every other write expects FULL: one
-        # that cannot be set back is dropped instead.
-        try:
-            cursor.execute("PRAGMA synchronous = FULL")
-        except BaseException:
-            connection.invalidate()
-            raise
-
-    def sync_sqlite(self) -> None:
-        """Make the rows `write_sqlite` committed durable (after the write lock is
-        released): a no-op unless the store runs at FULL."""
-        if self._flush_after_commit and self._wal_sync is not None:
-            self._wal_sync.sync()

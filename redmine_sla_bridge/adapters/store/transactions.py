@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
-from .engine import WRITE_OPTION, WalSync, sqlite_write_lock, wal_sync
+from .engine import WRITE_OPTION, sqlite_write_lock
 
 # PostgreSQL advisory lock keys (two-int form: our namespace, then the purpose). All
 # purposes live here, so that two parts of the store can never pick the same one.
@@ -37,24 +37,15 @@ class Transactions:
         if self._backend not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported store backend {self._backend!r}")
         self._write_lock = sqlite_write_lock(engine)
-        self._wal_sync = wal_sync(engine)
 
     @property
     def engine(self) -> Engine:
         return self._engine
 
     def close(self) -> None:
-        """Close pooled connections, the write-lock file and the WAL flusher's
-        descriptor; they reopen on next use."""
+        """Close pooled connections and the write-lock file; both reopen on next use."""
         self._engine.dispose()
         self._write_lock.close()
-        if self._wal_sync is not None:
-            self._wal_sync.close()
-
-    @property
-    def wal_sync(self) -> WalSync | None:
-        """The WAL flush for commits made at NORMAL (a SQLite file only, see engine.py)."""
-        return self._wal_sync
 
     @property
     def backend(self) -> str:

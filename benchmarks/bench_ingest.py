@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -236,15 +237,41 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
         try:
             load.run(port, warm=True)  # warm-up (stored too, other journal ids)
             warm = common.count_rows(store)
+            redmine = redmine_cpu(rm.port)
             result = load.run(port, server=proc)
+            redmine = redmine_cpu(rm.port) - redmine
             processed = common.count_rows(store, "state = 'done'")
             dead = common.count_rows(store, "state = 'dead'")
             per_commit = events_per_commit(port)
         finally:
             common.stop(proc)
+        if redmine_url == rm.url:
+            result.notes.append(f"Redmine's CPU meanwhile (its app server process, the run "
+                                f"with its ~1 s start and the grace included): {redmine:.1f} s")
         if dead:  # e.g. a field the config names missing in Redmine: nothing is processed
             result.notes.append(f"WARNING: {dead} events dead-lettered in the background")
         return result, common.count_rows(store) - warm, processed, per_commit
+
+
+def redmine_cpu(port: int) -> float:
+    """CPU seconds used so far by the process serving Redmine on `port` (Puma, found by
+    the title it gives itself, or WEBrick, by `-p <port>`); 0 if none is found. On the
+    benchmark's 2 CPUs it competes with `serve` for the same cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        words = [w.decode(errors="replace") for w in command]
+        # Puma retitles itself "puma 5.6.5 (tcp://127.0.0.1:3000) [redmine]"
+        if (f"(tcp://127.0.0.1:{port})" in " ".join(words) and words[0].startswith("puma")) or (
+                "server" in words and "-p" in words and str(port) in words):
+            return (int(stat[11]) + int(stat[12])) / ticks
+    return 0.0
 
 
 def events_per_commit(port: int) -> str:

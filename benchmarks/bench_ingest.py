@@ -31,7 +31,10 @@ What runs:
 - The same again with Redmine's URL pointing at a closed port ("acceptance only"): the
   drainers fail at once and back off, so the figure is the acceptance path alone.
 - The same generator against a Flask app that reads the body and answers 202 JSON,
-  under the same gunicorn options as `serve`.
+  under the same gunicorn options as `serve` (common.start_hello takes them from
+  entrypoints/serve.py), once before and once after the bridge's runs: the ratio is to
+  the mean of the two, and their quotient shows how much the shared machine's load
+  changed meanwhile.
 
 Printed: accepted events/s, p50/p99 latency, the ratio to hello-world, and the check that
 the store holds exactly as many events as were answered 202 "stored". No assertion.
@@ -41,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import tempfile
 import time
@@ -175,22 +179,25 @@ def main() -> None:
               f"sqlite_synchronous={args.synchronous}; load: "
               f"{load.describe()}; {args.seconds:.0f} s each after a 1 s warm-up")
         runs = {}
+        hellos = []
+        # The hello-world runs before and after the bridge's: on a shared machine the
+        # load changes within a minute, and the ratio is to the mean of the two.
+        if "hello" in wanted:
+            hellos.append(run_hello(args, load))
         for key, name, url in (
                 ("bridge", "bridge", rm.url),
                 ("acceptance", "bridge, acceptance only", f"http://127.0.0.1:{common.free_port()}")):
             if key in wanted:
                 runs[name] = run_bridge(rm, args, load, redmine_url=url)
-        hello = None
-        if "hello" in wanted:
-            hello_port = common.free_port()
-            hello_proc = common.start_hello(hello_port, workers=args.workers)
-            try:
-                load.run(hello_port, warm=True)
-                hello = load.run(hello_port, server=hello_proc)
-            finally:
-                common.stop(hello_proc)
+        if "hello" in wanted and runs:
+            hellos.append(run_hello(args, load))
 
-    hello_rate = report("hello-world", hello) if hello is not None else None
+    rates = [report(f"hello-world ({when})", hello)
+             for when, hello in zip(("before", "after"), hellos, strict=False)]
+    hello_rate = sum(rates) / len(rates) if rates else None
+    if len(rates) == 2:
+        print(f"hello-world mean {hello_rate:.1f} answers/s (before/after = "
+              f"{rates[0] / rates[1]:.2f}: how much the machine changed meanwhile)")
     for name, (result, stored_rows, processed, per_commit) in runs.items():
         rate = report(name, result)
         p99 = result.latency_summary()[1] * 1e3
@@ -202,6 +209,16 @@ def main() -> None:
               f"background meanwhile: {processed}; events per inbox commit: {per_commit}")
         print(f"  targets: >= 1000 accepted events/s ({rate:.0f}), >= 50 % of hello-world "
               f"({ratio.strip()}), p99 <= 50 ms ({p99:.1f} ms)")
+
+
+def run_hello(args, load: Load) -> common.LoadResult:
+    port = common.free_port()
+    proc = common.start_hello(port, workers=args.workers)
+    try:
+        load.run(port, warm=True)
+        return load.run(port, server=proc)
+    finally:
+        common.stop(proc)
 
 
 def run_bridge(rm, args, load: Load, *, redmine_url: str):
@@ -220,12 +237,41 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
         try:
             load.run(port, warm=True)  # warm-up (stored too, other journal ids)
             warm = common.count_rows(store)
+            redmine = redmine_cpu(rm.port)
             result = load.run(port, server=proc)
+            redmine = redmine_cpu(rm.port) - redmine
             processed = common.count_rows(store, "state = 'done'")
+            dead = common.count_rows(store, "state = 'dead'")
             per_commit = events_per_commit(port)
         finally:
             common.stop(proc)
+        if redmine_url == rm.url:
+            result.notes.append(f"Redmine's CPU meanwhile (its app server process, the run "
+                                f"with its ~1 s start and the grace included): {redmine:.1f} s")
+        if dead:  # e.g. a field the config names missing in Redmine: nothing is processed
+            result.notes.append(f"WARNING: {dead} events dead-lettered in the background")
         return result, common.count_rows(store) - warm, processed, per_commit
+
+
+def redmine_cpu(port: int) -> float:
+    """CPU seconds used so far by the process serving Redmine on `port` (Puma, found by
+    the title it gives itself, or WEBrick, by `-p <port>`); 0 if none is found. On the
+    benchmark's 2 CPUs it competes with `serve` for the same cores."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        words = [w.decode(errors="replace") for w in command]
+        # Puma retitles itself "puma 5.6.5 (tcp://127.0.0.1:3000) [redmine]"
+        if (f"(tcp://127.0.0.1:{port})" in " ".join(words) and words[0].startswith("puma")) or (
+                "server" in words and "-p" in words and str(port) in words):
+            return (int(stat[11]) + int(stat[12])) / ticks
+    return 0.0
 
 
 def events_per_commit(port: int) -> str:

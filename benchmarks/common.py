@@ -179,7 +179,7 @@ def bench_tracker(rm: Redmine) -> int:
     tracker_id = found[BENCH_TRACKER]
     fields = {f["name"]: f for f in retrying(gateway.custom_fields)}
     if any(name not in fields or tracker_id not in {t["id"] for t in fields[name].get("trackers", ())}
-           for name in ("SLA state", "Next SLA check")):
+           for name in ("SLA state", "Next SLA check", "First response due (date)")):
         provision(rm)
     return tracker_id
 
@@ -355,11 +355,15 @@ def start_serve(config_path: Path, port: int, *, workers: int = 2, output=None,
 
 def start_hello(port: int, *, workers: int = 2) -> subprocess.Popen:
     """The baseline: a Flask hello-world under the same gunicorn settings as `serve`
-    (see entrypoints/serve.py: gthread, 8 threads, timeout 60, no access log)."""
+    (taken from entrypoints/serve.py: gthread, threads, timeouts, keep-alive; no access
+    log)."""
+    from redmine_sla_bridge.entrypoints import serve
+
     proc = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", "8", "--timeout", "60",
-         "--graceful-timeout", "20", "--pythonpath", str(ROOT / "benchmarks"),
+         "--worker-class", "gthread", "--threads", str(serve.THREADS),
+         "--timeout", str(serve.WORKER_TIMEOUT_S), "--graceful-timeout", str(serve.GRACEFUL_TIMEOUT_S),
+         "--keep-alive", str(serve.KEEPALIVE_S), "--pythonpath", str(ROOT / "benchmarks"),
          "common:create_hello_app()"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
         start_new_session=True,

@@ -13,8 +13,9 @@ The drainer process (`DrainerSupervisor`) runs the inbox drainer and the schedul
 (whose jobs run only where the leader lease is held, as with several replicas). It is
 forked by a thread of the master once gunicorn is ready, restarted a second after it
 dies, and stopped when the master exits; it exits by itself when the master is gone.
-Processing there no longer shares a GIL with the request threads (docs/PERFORMANCE.md,
-"Ingest"). `serve --dev` keeps everything in one process.
+Processing there no longer shares a GIL with the request threads, and it runs at a
+lower CPU priority than they do (`DRAINER_NICENESS`; docs/PERFORMANCE.md, "Ingest").
+`serve --dev` keeps everything in one process.
 
 A worker that still cannot build its bridge (the store went away after the checks)
 raises: gunicorn then stops the whole server ("worker failed to boot", exit 3) instead
@@ -76,6 +77,12 @@ GRACEFUL_TIMEOUT_S = 20
 # sit behind a proxy that buffers requests (deploy/nginx/).
 WORKER_TIMEOUT_S = 60
 THREADS = 8
+# The drainer process's niceness, above the workers' (whatever `serve` itself runs at):
+# accepting a webhook is what a sender waits for (and times out on), processing it can
+# wait a moment. On a machine short of CPU the kernel then serves the request threads
+# first; the drainer still gets its share (nice 10 weighs ~1/10 of nice 0), enough for
+# the scheduler's lease renewals, and the whole CPU when the workers are idle.
+DRAINER_NICENESS = 10
 
 # Options older gunicorn releases (the package allows >= 22) do not know: left out there.
 NEWER_GUNICORN_OPTIONS = frozenset({"control_socket_disable"})
@@ -234,6 +241,8 @@ def _drainer_main(config: BridgeConfig, wake: socket.socket) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     master = os.getppid()
+    with contextlib.suppress(OSError):  # a container may forbid it: then it stays level
+        os.nice(DRAINER_NICENESS)
     bridge = bootstrap(config)
     scheduler = BridgeScheduler(bridge)
     wake.settimeout(1.0)

@@ -25,6 +25,7 @@ from redmine_sla_bridge.entrypoints.web.request_body import (
     MAX_JSON_DEPTH,
     BodyRejected,
     json_depth,
+    json_text,
     read_body,
 )
 from redmine_sla_bridge.entrypoints.web.webhook_formats import sign
@@ -179,6 +180,25 @@ def test_json_depth_matches_the_parser_on_random_documents():
         text = value(0)
         json.loads(text)  # a valid document
         assert json_depth(text) == _reference_depth(text), text
+
+
+def test_json_text_refuses_exactly_what_the_depth_count_refuses():
+    """json_text skips the scan when there are too few brackets to nest too deep; at
+    small limits, random texts (brackets in strings included) cross both branches."""
+    import random
+
+    rng = random.Random(19)
+    pieces = ["[", "]", "{", "}", '"[{"', '"\\"', ", ", "1", '"\\"]"']
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        for limit in (0, 1, 2, 3, 5):
+            try:
+                json_text(text.encode(), max_depth=limit)
+                refused = False
+            except BodyRejected as exc:
+                assert "nested too deep" in exc.message
+                refused = True
+            assert refused == (_reference_depth(text) > limit), (text, limit)
 
 
 @pytest.mark.parametrize("text, too_deep", [

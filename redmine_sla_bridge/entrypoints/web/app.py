@@ -18,11 +18,10 @@ from werkzeug.exceptions import HTTPException
 
 from redmine_sla_bridge.domain.ports import RedmineRejected, RedmineUnavailable
 from redmine_sla_bridge.entrypoints.web import dashboard as dashboard_page
+from redmine_sla_bridge.entrypoints.web import webhook_endpoint
 from redmine_sla_bridge.entrypoints.web.readiness import CachedCheck, Check
 from redmine_sla_bridge.entrypoints.web.request_body import BodyRejected, json_text, read_body
-from redmine_sla_bridge.entrypoints.web.webhook_formats import WebhookRejected, parse_webhook
 from redmine_sla_bridge.service.bridge import Bridge
-from redmine_sla_bridge.service.inbox import enqueue_issue
 from redmine_sla_bridge.service.intake_api import (
     IntakeNotAcknowledged,
     IntakeOutcomeUnknown,
@@ -47,8 +46,6 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None, *,
     max_body = settings.max_body_bytes
     app.config["MAX_CONTENT_LENGTH"] = max_body
     app.extensions["bridge_runtime"] = rt
-    secret = settings.webhook_secret
-    token = settings.webhook_token
 
     def error(status: int, message: str, **extra) -> tuple[Response, int]:
         return jsonify({"error": message, **extra}), status
@@ -63,11 +60,12 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None, *,
         log.exception("request failed")
         return error(503, "the bridge could not store the request; retry later")
 
-    def json_body_required(check_json: bool = True) -> tuple[Response, int] | None:
+    def json_body_required() -> tuple[Response, int] | None:
         """The size (413, chunked bodies included) and type (415) checks of a JSON body,
-        then, with `check_json`, its UTF-8 and nesting depth (400; the webhook checks
-        those after the signature). The body is read once, within the limit, and put
-        back as the request's input, so `request.get_data()` returns it."""
+        then its UTF-8 and nesting depth (400). The body is read once, within the limit,
+        and put back as the request's input, so `request.get_data()` returns it.
+        (The webhook has its own endpoint, webhook_endpoint.py, which checks UTF-8 and
+        depth after the signature.)"""
         try:
             body = read_body(request.environ, max_body)
         except BodyRejected as exc:
@@ -76,36 +74,13 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None, *,
             return error(exc.status, exc.message)
         if request.mimetype != "application/json":
             return error(415, "expected Content-Type: application/json")
-        if check_json:
-            try:
-                json_text(body)
-            except BodyRejected as exc:
-                return error(exc.status, exc.message)
+        try:
+            json_text(body)
+        except BodyRejected as exc:
+            return error(exc.status, exc.message)
         request.environ["wsgi.input"] = io.BytesIO(body)
         request.environ["CONTENT_LENGTH"] = str(len(body))
         return None
-
-    @app.post("/webhooks/redmine")
-    def webhook():
-        problem = json_body_required(check_json=False)
-        if problem:
-            return problem
-        body = request.get_data(cache=False)
-        try:
-            hint = parse_webhook(body, request.headers, secret=secret, token=token,
-                                 url_token=request.args.get("token"))
-        except WebhookRejected as exc:
-            return error(exc.status, exc.message)
-        stored = enqueue_issue(rt.store, hint.source, hint.issue_id, rt.clock(),
-                               journal_id=hint.journal_id, delivery_id=hint.delivery_id,
-                               payload=body.decode("utf-8", "replace"))
-        (metrics.EVENTS_RECEIVED if stored else metrics.EVENTS_DUPLICATE).labels(hint.source).inc()
-        if stored and on_enqueue is not None:
-            on_enqueue()
-        # json.dumps, not jsonify: the hottest answer the bridge gives, and jsonify's
-        # provider machinery costs more than the rest of building it.
-        answer = json.dumps({"accepted": True, "duplicate": not stored, "issue_id": hint.issue_id})
-        return Response(answer, status=202, mimetype="application/json")
 
     @app.post("/api/v1/requests")
     def intake_request():
@@ -137,6 +112,8 @@ def create_app(rt: Bridge, on_enqueue: Callable[[], None] | None = None, *,
         return jsonify(answer.body), answer.status
 
     dashboard_page.register(app, dashboard)
+    # POST /webhooks/redmine is answered in front of Flask (webhook_endpoint.py).
+    webhook_endpoint.install(app, rt, on_enqueue)
 
     @app.get("/metrics")
     def prometheus():

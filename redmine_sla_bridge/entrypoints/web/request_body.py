@@ -120,7 +120,11 @@ def json_text(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str:
         # its first bytes as UTF-16 or UTF-32, where the brackets counted here are not
         # the ones it would parse.
         raise BodyRejected(400, "the body is not valid JSON (it holds a NUL byte)")
-    if json_depth(text, stop_above=max_depth) > max_depth:
+    # Each level needs an opening bracket, so a text with at most `max_depth` of them
+    # (inside strings or not) cannot nest deeper: a webhook has about a dozen, and
+    # counting them costs a tenth of the scan.
+    if (text.count("{") + text.count("[") > max_depth
+            and json_depth(text, stop_above=max_depth) > max_depth):
         raise BodyRejected(400, f"the JSON is nested too deep (limit {max_depth} levels)")
     return text
 

@@ -655,3 +655,18 @@ def test_an_update_with_files_or_dates_takes_python_redmine(rsps, gateway):
     assert json.loads(rsps.calls[1].request.body) == {"issue": {
         "notes": "log", "uploads": [{"filename": "a.log", "token": "1.abc"}]}}
     assert json.loads(rsps.calls[2].request.body) == {"issue": {"due_date": "2026-12-01"}}
+
+
+def test_a_422_without_errors_is_a_concurrent_update_and_is_tried_again(sockets, gateway):
+    # Redmine's optimistic lock: another update of the issue landed while this one was
+    # saved (ActiveRecord::StaleObjectError), and the API answers 422 with no error
+    # (IssuesController#update). The same write succeeds a moment later.
+    sockets.script = [answer(422, "Unprocessable Entity", json.dumps({"errors": []}).encode(),
+                             Content_Type="application/json; charset=utf-8")]
+
+    with pytest.raises(RedmineUnavailable) as caught:
+        gateway.update_issue(7, notes="x")
+
+    assert caught.value.status == 422
+    assert "another update" in str(caught.value)
+    assert sockets.request_lines() == ["PUT /issues/7.json HTTP/1.1"]  # not retried blindly

@@ -221,6 +221,13 @@ def _translated(exc: Exception) -> RedmineError:
         return RedmineUnavailable(
             "Redmine rejected the API key (401): check redmine.api_key and that the REST "
             "API is enabled (Administration > Settings > API)", status=401)
+    if isinstance(exc, rex.ValidationError) and not str(exc).strip():
+        # A 422 with no error is Redmine's optimistic lock (IssuesController#update
+        # rescues ActiveRecord::StaleObjectError and renders the empty error list):
+        # another update of the issue landed meanwhile. The same write works later.
+        return RedmineUnavailable("Redmine answered 422 with no error: another update of the "
+                                  "issue landed at the same moment; tried again later",
+                                  status=422)
     if type(exc) in _PERMANENT:
         return RedmineRejected(_PERMANENT[type(exc)], str(exc) or type(exc).__name__)
     status = _answered_status(exc)

@@ -184,6 +184,11 @@ class DrainerSupervisor:
     gunicorn master reaps every child itself."""
 
     RESTART_DELAY_S = 1.0
+    TOLD_TO_STOP = b"stopped"
+    """What a drainer stopped by a signal says on its pipe. SIGINT/SIGTERM reach the whole
+    process group when serve itself stops, before the master's on_exit hook tells the
+    supervisor: a drainer stopped so is not restarted unless serve goes on running."""
+    SHUTDOWN_GRACE_S = GRACEFUL_TIMEOUT_S + 5
 
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
@@ -215,6 +220,9 @@ class DrainerSupervisor:
                 code = 1
                 try:
                     code = _drainer_main(self.config, self.wake_recv)
+                    if code == 0:
+                        with contextlib.suppress(OSError):
+                            os.write(alive, self.TOLD_TO_STOP)
                 except BaseException:  # logged; the supervisor starts a new one
                     log.exception("drainer process failed")
                 finally:
@@ -223,11 +231,15 @@ class DrainerSupervisor:
             self.pid = pid
             log.info("drainer process started", extra={"pid": pid})
             with os.fdopen(died, "rb") as watch:
-                watch.read()  # EOF: the child is gone
+                said = watch.read()  # EOF: the child is gone
             self.pid = None
-            if not self._stopping.is_set():
-                log.error("drainer process exited; restarting it", extra={"pid": pid})
-                self._stopping.wait(self.RESTART_DELAY_S)
+            if said == self.TOLD_TO_STOP and self._stopping.wait(self.SHUTDOWN_GRACE_S):
+                log.info("drainer process stopped with serve", extra={"pid": pid})
+                return
+            if self._stopping.is_set():
+                return
+            log.error("drainer process exited; restarting it", extra={"pid": pid})
+            self._stopping.wait(self.RESTART_DELAY_S)
 
 
 def _drainer_main(config: BridgeConfig, wake: socket.socket) -> int:

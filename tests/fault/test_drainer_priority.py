@@ -1,11 +1,13 @@
 """Under `serve` the drainer process runs at a lower CPU priority than the workers that
 accept webhooks (serve.DRAINER_NICENESS): on a machine short of CPU, accepting comes
-first (docs/PERFORMANCE.md, "Ingest")."""
+first (docs/PERFORMANCE.md, "Ingest"). A drainer that dies is started again; one stopped
+with serve itself is not."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -19,9 +21,9 @@ def niceness(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
 
 
-def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
+def _config(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("PRIORITY_TEST_KEY", "k" * 40)
-    config = write_config(tmp_path / "bridge.yaml", {
+    return write_config(tmp_path / "bridge.yaml", {
         "language": "en",
         "redmine": {"url": f"http://127.0.0.1:{common.free_port()}", "api_key": "${PRIORITY_TEST_KEY}",
                     "retries": 0, "timeout_seconds": 1},
@@ -32,18 +34,31 @@ def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
         "policy": {"calendar": "office", "tiers": [{"name": "standard", "when": {}}],
                    "priority": {"mode": "impact", "default_impact": "P3"}},
     })
+
+
+def _logged(log: Path, message: str) -> list[dict]:
+    lines = log.read_text(errors="replace").splitlines()
+    return [json.loads(line) for line in lines if f'"{message}"' in line]
+
+
+def _drainers_started(log: Path, count: int) -> list[int]:
+    """The pids of the first `count` drainer processes serve started (waits for them)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        started = [entry["pid"] for entry in _logged(log, "drainer process started")]
+        if len(started) >= count:
+            return started
+        time.sleep(0.05)
+    raise AssertionError(log.read_text()[-2000:])
+
+
+def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
+    config = _config(tmp_path, monkeypatch)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = common.start_serve(config, common.free_port(), output=out, log_level="INFO")
         try:
-            drainer = None
-            deadline = time.monotonic() + 30
-            while drainer is None and time.monotonic() < deadline:
-                for line in log.read_text(errors="replace").splitlines():
-                    if '"drainer process started"' in line:
-                        drainer = json.loads(line)["pid"]
-                time.sleep(0.05)
-            assert drainer is not None, log.read_text()[-2000:]
+            (drainer,) = _drainers_started(log, 1)
             children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
                         .read_text().split()]
             workers = [pid for pid in children if pid != drainer]
@@ -54,3 +69,22 @@ def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
             assert niceness(drainer) == min(19, master + DRAINER_NICENESS)
         finally:
             common.stop(proc)
+
+
+def test_a_killed_drainer_is_restarted_and_one_stopped_with_serve_is_not(tmp_path, monkeypatch):
+    config = _config(tmp_path, monkeypatch)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = common.start_serve(config, common.free_port(), output=out, log_level="INFO")
+        try:
+            (first,) = _drainers_started(log, 1)
+            os.kill(first, signal.SIGKILL)
+            second = _drainers_started(log, 2)[1]
+            assert second != first
+            assert len(_logged(log, "drainer process exited; restarting it")) == 1
+        finally:
+            common.stop(proc)  # SIGTERM to the whole group, as a service manager sends it
+    assert proc.returncode is not None
+    # Stopped with serve: not taken for a death, not restarted.
+    assert len(_logged(log, "drainer process exited; restarting it")) == 1, log.read_text()[-2000:]
+    assert len(_logged(log, "drainer process started")) == 2

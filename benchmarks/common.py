@@ -250,7 +250,6 @@ cf = IssueCustomField.where(name: %(names)s).pluck(:name, :id).to_h
 plain = %(plain)s
 every = %(every)d
 due = %(due)s
-special = %(special)s
 c = ActiveRecord::Base.connection
 q = ->(v) { c.quote(v) }
 status = t.default_status
@@ -276,17 +275,6 @@ Issue.transaction do
     c.execute("INSERT INTO custom_values (customized_type, customized_id, custom_field_id, value) " \
               "SELECT 'Issue', id, #{cf.fetch(name)}, #{pick} FROM issues WHERE #{fresh}")
   end
-  special.each do |k, row|
-    id = first + k
-    row.fetch("values", {}).each do |name, value|
-      CustomValue.where(customized_type: "Issue", customized_id: id,
-                        custom_field_id: cf.fetch(name)).update_all(value: value)
-    end
-    if row["created_on"]
-      stamp = Time.iso8601(row["created_on"]).utc
-      Issue.where(id: id).update_all(created_on: stamp, updated_on: stamp, start_date: stamp.to_date)
-    end
-  end
   last = c.select_value("SELECT max(id) FROM issues WHERE #{fresh}").to_i
   c.execute("UPDATE issues SET root_id = id WHERE #{fresh}")
   puts "CREATED #{first} #{last}"
@@ -303,28 +291,51 @@ def _ruby(value) -> str:
 
 
 def bulk_issues(rm: Redmine, project: str, count: int, *, subject: str, values: dict[str, str],
-                at: str, every: int = 0, due: dict[str, str] | None = None,
-                special: dict[int, dict] | None = None) -> tuple[int, int]:
+                at: str, every: int = 0, due: dict[str, str] | None = None) -> tuple[int, int]:
     """`count` open issues of the benchmark tracker in `project`, inserted in SQL in one
     transaction (`INSERT ... SELECT` over a recursive counter, one statement per custom
     field: seconds for 100,000, where ActiveRecord's `insert_all` in batches took ~6 s a
     thousand). Ids are consecutive; returns (first id, last id).
 
     Every issue gets `values` (custom field name -> value), each `every`-th from the
-    first the `due` values instead; `special` maps an index (0 = the first issue) to
-    {"values": {...}, "created_on": ISO timestamp} for a few issues of their own.
-    `created_on`/`updated_on` of the rest are `at` (ISO timestamp). Redmine's callbacks
-    do not run: nested-set columns are those of a root issue, no journal is written."""
+    first the `due` values instead; `created_on`/`updated_on` are `at` (ISO timestamp).
+    Redmine's callbacks do not run: nested-set columns are those of a root issue, no
+    journal is written."""
     out = rm.local().runner(_BULK_SQL_RUBY % {
         "project": project, "tracker": BENCH_TRACKER, "count": count, "subject": subject,
         "names": json.dumps(list(values)), "plain": _ruby(values), "every": every,
-        "due": _ruby(due or {}), "special": _ruby({int(k): v for k, v in (special or {}).items()}),
-        "at": at})
+        "due": _ruby(due or {}), "at": at})
     line = next(line for line in out.splitlines() if line.startswith("CREATED "))
     first, last = (int(x) for x in line.split()[1:])
     if last - first + 1 != count:
         raise RuntimeError(f"bulk insert made ids {first}..{last}, not {count} consecutive ones")
     return first, last
+
+
+_SET_RUBY = """
+rows = %(rows)s
+names = rows.values.flat_map { |row| row.fetch("values", {}).keys }.uniq
+cf = IssueCustomField.where(name: names).pluck(:name, :id).to_h
+Issue.transaction do
+  rows.each do |id, row|
+    row.fetch("values", {}).each do |name, value|
+      CustomValue.where(customized_type: "Issue", customized_id: id,
+                        custom_field_id: cf.fetch(name)).update_all(value: value)
+    end
+    if row["created_on"]
+      at = Time.iso8601(row["created_on"]).utc
+      Issue.where(id: id).update_all(created_on: at, updated_on: at, start_date: at.to_date)
+    end
+  end
+end
+puts "SET #{rows.size}"
+"""
+
+
+def set_issues(rm: Redmine, rows: dict[int, dict]) -> None:
+    """Rewrite a few bulk-inserted issues in SQL, without a journal: issue id ->
+    {"values": {field name: value}, "created_on": ISO timestamp (also `updated_on`)}."""
+    rm.local().runner(_SET_RUBY % {"rows": _ruby({int(k): v for k, v in rows.items()})})
 
 
 def retrying(fn, *args, attempts: int = 4, **kwargs):

@@ -13,10 +13,13 @@ bridge's fields as after an acceptance: 24x7 calendar, a first response due in o
 day ("1d": the time allowed is start to due, so instants fall on any second, not only on
 whole minutes; the due field itself has minutes), created a day before the run (older
 than the fast pass's 2 h look-back for unstamped issues), `next_check` in 2031. Then
-`--changes` of them get instants spread evenly over the `--window` seconds after the
-scheduler starts: half become at risk (on track, 75 % of the time used at the instant),
-half breach (at risk, due at the instant), `next_check` today. Each instant is checked
-with the domain's own `time_driven_state` a second either side.
+`--changes` of them get instants spread over the `--window` seconds after the
+scheduler starts (a golden-ratio sequence, so they fall at every phase of the pass
+interval): half become at risk (on track, 75 % of the time used at the instant, any
+second), half breach (at risk, due at the instant: a whole minute, as the due field
+holds minutes, so every breach of a run meets the passes at the same phase), `next_check`
+today. Each instant is checked with the domain's own `time_driven_state` a second
+either side.
 
 The figure per issue: the `created_on` of the journal that wrote its new SLA state
 (Redmine's own clock, whole seconds: up to 1 s early) minus its instant. Printed: max,
@@ -41,6 +44,7 @@ import common
 
 FORMAT = "%Y-%m-%d %H:%M"
 SHARE = 0.75  # sla.at_risk_share (the default)
+GOLDEN = (5 ** 0.5 - 1) / 2
 COMMON = {"SLA tier": "standard", "License status": "none", "SLA priority": "P3"}
 PLAIN = {**COMMON, "SLA state": "on track", "First response due": "2031-01-10 18:00",
          "Next SLA check": "2031-01-10"}
@@ -66,9 +70,11 @@ def at_risk_issue(instant: dt.datetime, zone: ZoneInfo) -> tuple[dict, dt.dateti
 
 
 def breach_issue(instant: dt.datetime, zone: ZoneInfo) -> tuple[dict, dt.datetime]:
-    """An issue at risk whose first response is due at `instant` (whole minutes): it
-    breaches at the first pass after that minute."""
+    """An issue at risk whose first response is due on the whole minute at or after
+    `instant` (the field holds minutes): it breaches at the first pass after it."""
     due = instant.replace(second=0, microsecond=0)
+    if due < instant:
+        due += dt.timedelta(minutes=1)
     return {"created_on": iso(due - dt.timedelta(days=1)),
             "values": {"SLA state": "at risk", "First response due": due.astimezone(zone).strftime(FORMAT),
                        "Next SLA check": due.astimezone(zone).date().isoformat()}}, due
@@ -101,10 +107,13 @@ def measure(rm, tracker_id: int, size: int, args) -> dict:
             # The instants: spread over the window after the scheduler starts (the
             # second runner call, which backdates them, takes ~10-20 s first).
             begin = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.lead)
-            step = args.window / args.changes
             rows, expected = {}, {}
             for k in range(args.changes):
-                instant = begin + dt.timedelta(seconds=step * (k + 0.5))
+                # Evenly spread steps would meet the passes at a few phases only (15 s
+                # steps and a 30 s interval: two); a golden-ratio sequence meets them at
+                # every phase of the interval.
+                offset = args.window * ((k // 2 * GOLDEN) % 1)
+                instant = begin + dt.timedelta(seconds=offset)
                 row, exact = (at_risk_issue if k % 2 == 0 else breach_issue)(instant, zone)
                 index = (k + 1) * (size // (args.changes + 1))  # spread over the id range
                 rows[first + index] = row

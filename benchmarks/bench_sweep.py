@@ -3,10 +3,10 @@ issues whose "Next SLA check" day has come), at 1,000 and 10,000 open issues.
 
     .venv/bin/python benchmarks/bench_sweep.py [--sizes 1000,10000] [--big] [--keep]
 
-`--big` adds 100,000 open issues (about 10 min to insert, 15+ min per full pass on this
-machine: not for CI). Each size gets its own project `sla-bench-sweep-<n>-<random>`,
-bulk-inserted in Ruby (`rails runner`, `insert_all`, ~6 s per 1,000 issues), and deleted
-afterwards in SQL (`--keep` keeps them) so the shared Redmine stays small.
+`--big` adds 100,000 open issues (the full pass there takes about 25 min on this machine:
+not for CI). Each size gets its own project `sla-bench-sweep-<n>-<random>`, inserted in
+SQL in one transaction (`common.bulk_issues`, one `rails runner`), and deleted afterwards
+in SQL (`--keep` keeps them) so the Redmine stays small.
 
 The issues of the "SLA Bench" tracker carry the bridge's fields as after an acceptance,
 with a 24x7 calendar and an 8 h first-response target. 1 % of them are due on the pass's
@@ -24,11 +24,13 @@ serving process has them). API calls come from the gateway's counter. Targets (i
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -36,43 +38,6 @@ import common
 
 DAY = "2030-06-03"  # a Monday; the pass runs at 06:00 Moscow time
 NOW = f"{DAY}T06:00:00+03:00"
-
-_BULK_RUBY = """
-p = Project.find_by!(identifier: %(project)r)
-t = Tracker.find_by!(name: %(tracker)r)
-need = %(count)d
-cf = IssueCustomField.where(name: %(names)s).pluck(:name, :id).to_h
-plain = %(plain)s
-due = %(due)s
-status = t.default_status
-priority = IssuePriority.default || IssuePriority.active.first
-author = User.find_by_login("admin")
-now = Time.now.utc
-made = 0
-while made < need
-  n = [1000, need - made].min
-  rows = (1..n).map do |i|
-    {project_id: p.id, tracker_id: t.id, status_id: status.id, priority_id: priority.id,
-     author_id: author.id, subject: "Sweep benchmark #{made + i}",
-     description: "The VPN client stops after the update.", start_date: now.to_date,
-     done_ratio: 0, is_private: false, lock_version: 0, lft: 1, rgt: 2,
-     created_on: now, updated_on: now}
-  end
-  Issue.transaction do
-    Issue.insert_all(rows)
-    ids = Issue.where(project_id: p.id, tracker_id: t.id, root_id: nil).order(:id).pluck(:id)
-    Issue.where(id: ids).update_all("root_id = id")
-    cvs = ids.each_with_index.flat_map do |id, k|
-      values = ((made + k) %% 100 == 0) ? due : plain
-      values.map { |name, value| {customized_type: "Issue", customized_id: id,
-                                  custom_field_id: cf.fetch(name), value: value} }
-    end
-    CustomValue.insert_all(cvs)
-  end
-  made += n
-end
-puts "CREATED #{made}"
-"""
 
 COMMON = {"SLA tier": "standard", "License status": "none", "SLA priority": "P3",
           "SLA state": "on track"}
@@ -105,10 +70,6 @@ print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_ti
 """
 
 
-def ruby_hash(values: dict) -> str:
-    return "{" + ", ".join(f"{json.dumps(k)} => {json.dumps(v)}" for k, v in values.items()) + "}"
-
-
 def run_json(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=dict(os.environ))
     if out.returncode != 0:
@@ -129,10 +90,12 @@ def measure(rm, tracker_id: int, size: int, keep: bool) -> dict:
     identifier = f"sla-bench-sweep-{size}-{uuid.uuid4().hex[:6]}"
     common.bench_project(rm, identifier, tracker_id)
     try:
-        common.log(f"bulk-creating {size} issues in {identifier} (rails runner) ...")
-        rm.local().runner(_BULK_RUBY % {
-            "project": identifier, "tracker": common.BENCH_TRACKER, "count": size,
-            "names": json.dumps(list(PLAIN)), "plain": ruby_hash(PLAIN), "due": ruby_hash(DUE)})
+        common.log(f"bulk-creating {size} issues in {identifier} (rails runner, SQL) ...")
+        started = time.perf_counter()
+        common.bulk_issues(rm, identifier, size, subject="Sweep benchmark", values=PLAIN,
+                           every=100, due=DUE,
+                           at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        common.log(f"  inserted in {time.perf_counter() - started:.1f} s")
         with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
             document = common.document_for(rm, projects=[identifier],
                                            store=f"sqlite:///{tmp}/bridge.sqlite3")

@@ -243,6 +243,101 @@ def delete_project(rm: Redmine, identifier: str) -> None:
     rm.local().runner(_DELETE_RUBY % {"project": identifier})
 
 
+_BULK_SQL_RUBY = """
+p = Project.find_by!(identifier: %(project)r)
+t = Tracker.find_by!(name: %(tracker)r)
+cf = IssueCustomField.where(name: %(names)s).pluck(:name, :id).to_h
+plain = %(plain)s
+every = %(every)d
+due = %(due)s
+c = ActiveRecord::Base.connection
+q = ->(v) { c.quote(v) }
+status = t.default_status
+priority = IssuePriority.default || IssuePriority.active.first
+author = User.find_by_login("admin")
+at = Time.iso8601(%(at)r).utc
+fresh = "project_id = #{p.id} AND root_id IS NULL"
+Issue.transaction do
+  c.execute(<<~SQL)
+    INSERT INTO issues (project_id, tracker_id, status_id, priority_id, author_id, subject,
+                        description, start_date, done_ratio, is_private, lock_version, lft, rgt,
+                        created_on, updated_on)
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < #{%(count)d})
+    SELECT #{p.id}, #{t.id}, #{status.id}, #{priority.id}, #{author.id},
+           #{q.(%(subject)r)} || ' ' || i, #{q.("The VPN client stops after the update.")},
+           #{q.(at.to_date)}, 0, #{c.quoted_false}, 0, 1, 2, #{q.(at)}, #{q.(at)}
+    FROM n
+  SQL
+  first = c.select_value("SELECT min(id) FROM issues WHERE #{fresh}").to_i
+  plain.each do |name, value|
+    pick = due.key?(name) && every > 0 ?
+      "CASE WHEN (id - #{first}) %% #{every} = 0 THEN #{q.(due[name])} ELSE #{q.(value)} END" : q.(value)
+    c.execute("INSERT INTO custom_values (customized_type, customized_id, custom_field_id, value) " \
+              "SELECT 'Issue', id, #{cf.fetch(name)}, #{pick} FROM issues WHERE #{fresh}")
+  end
+  last = c.select_value("SELECT max(id) FROM issues WHERE #{fresh}").to_i
+  c.execute("UPDATE issues SET root_id = id WHERE #{fresh}")
+  puts "CREATED #{first} #{last}"
+end
+"""
+
+
+def _ruby(value) -> str:
+    """A Ruby literal for JSON-like data (JSON is valid Ruby for strings, numbers and
+    arrays; hashes need `=>`)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_ruby(k)} => {_ruby(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+def bulk_issues(rm: Redmine, project: str, count: int, *, subject: str, values: dict[str, str],
+                at: str, every: int = 0, due: dict[str, str] | None = None) -> tuple[int, int]:
+    """`count` open issues of the benchmark tracker in `project`, inserted in SQL in one
+    transaction (`INSERT ... SELECT` over a recursive counter, one statement per custom
+    field: seconds for 100,000, where ActiveRecord's `insert_all` in batches took ~6 s a
+    thousand). Ids are consecutive; returns (first id, last id).
+
+    Every issue gets `values` (custom field name -> value), each `every`-th from the
+    first the `due` values instead; `created_on`/`updated_on` are `at` (ISO timestamp).
+    Redmine's callbacks do not run: nested-set columns are those of a root issue, no
+    journal is written."""
+    out = rm.local().runner(_BULK_SQL_RUBY % {
+        "project": project, "tracker": BENCH_TRACKER, "count": count, "subject": subject,
+        "names": json.dumps(list(values)), "plain": _ruby(values), "every": every,
+        "due": _ruby(due or {}), "at": at})
+    line = next(line for line in out.splitlines() if line.startswith("CREATED "))
+    first, last = (int(x) for x in line.split()[1:])
+    if last - first + 1 != count:
+        raise RuntimeError(f"bulk insert made ids {first}..{last}, not {count} consecutive ones")
+    return first, last
+
+
+_SET_RUBY = """
+rows = %(rows)s
+names = rows.values.flat_map { |row| row.fetch("values", {}).keys }.uniq
+cf = IssueCustomField.where(name: names).pluck(:name, :id).to_h
+Issue.transaction do
+  rows.each do |id, row|
+    row.fetch("values", {}).each do |name, value|
+      CustomValue.where(customized_type: "Issue", customized_id: id,
+                        custom_field_id: cf.fetch(name)).update_all(value: value)
+    end
+    if row["created_on"]
+      at = Time.iso8601(row["created_on"]).utc
+      Issue.where(id: id).update_all(created_on: at, updated_on: at, start_date: at.to_date)
+    end
+  end
+end
+puts "SET #{rows.size}"
+"""
+
+
+def set_issues(rm: Redmine, rows: dict[int, dict]) -> None:
+    """Rewrite a few bulk-inserted issues in SQL, without a journal: issue id ->
+    {"values": {field name: value}, "created_on": ISO timestamp (also `updated_on`)}."""
+    rm.local().runner(_SET_RUBY % {"rows": _ruby({int(k): v for k, v in rows.items()})})
+
+
 def retrying(fn, *args, attempts: int = 4, **kwargs):
     """A setup call to the shared Redmine, retried: on SQLite, Redmine answers 500 after
     its 15 s busy timeout when two writers meet (other test runs use it too)."""

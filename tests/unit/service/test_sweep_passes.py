@@ -75,3 +75,23 @@ def test_every_pass_is_full_when_the_fast_pass_is_off_or_impossible(rules, setti
     issues.listed = [listed(at(2, 10), DUE)]
     assert sweep(bridge, at(2, 11)).full
     assert "list open" in log.calls
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full pass", "fast pass"])
+def test_a_pass_handles_each_listed_issue_before_it_reads_the_next(rules, full):
+    """What keeps a pass's memory flat at any number of open issues: it consumes the
+    listing as it comes (the adapter reads a page of 100 at a time), keeping neither
+    the issues nor their plans (benchmarks/bench_sweep.py measures the peak RSS)."""
+    bridge, issues, log = world(rules)
+
+    def listing():
+        for n in range(1, 4):
+            log(f"listed {n}")
+            yield dataclasses.replace(listed(at(2, 10), {**DUE, "next_check": None}), issue_id=n)
+
+    issues.listed = listing()  # type: ignore[assignment]
+    issues.due = listing()  # type: ignore[assignment]
+    report = sweep(bridge, at(2, 11), full=full)
+    assert report.seen == 3 and report.stamped == [1, 2, 3]
+    assert [c for c in log.calls if c.startswith(("listed", "apply"))] == [
+        "listed 1", "apply 1", "listed 2", "apply 2", "listed 3", "apply 3"]

@@ -32,6 +32,10 @@ from redmine_sla_bridge.service.sync import PURGE_AFTER
 log = logging.getLogger(__name__)
 
 LEADER_LEASE = "scheduler-leader"
+FULL_PASS_GAP = dt.timedelta(seconds=300)
+"""When a fast pass had to read every open issue (Redmine has no "Next SLA check" field
+yet: before `provision`), the next passes wait this long, not the fast interval: full
+passes every 30 s would keep a big Redmine busy all the time."""
 
 
 class LeaderJobs:
@@ -45,6 +49,7 @@ class LeaderJobs:
         settings = rt.settings
         # A fast pass never runs beside the full one: both would write the same changes.
         self._sweeping = threading.Lock()
+        self._next_full_fallback: dt.datetime | None = None
         self.jobs: dict[str, tuple[Callable[[], object], float]] = {
             "sweep": (self._fast_sweep, settings.sweep_interval_seconds),
             "notify": (lambda: rt.notifier.deliver_due(rt.clock()) if rt.notifier else None, 30),
@@ -61,12 +66,24 @@ class LeaderJobs:
                 settings.reconcile_cron, timezone=rt.rules.timezone))
 
     def _fast_sweep(self) -> object:
+        now = self.rt.clock()
+        if self._next_full_fallback is not None and now < self._next_full_fallback:
+            return None
         if not self._sweeping.acquire(blocking=False):
             return None  # the full pass is running and does what this one would
         try:
-            return sweep(self.rt)
+            report = sweep(self.rt)
         finally:
             self._sweeping.release()
+        if report.full and self.rt.settings.sweep_fast:
+            if self._next_full_fallback is None:
+                log.warning("the fast sweep read every open issue: Redmine has no \"Next SLA "
+                            "check\" field for the bridge (run `provision`); passes run every "
+                            "%d s until it has", FULL_PASS_GAP.seconds)
+            self._next_full_fallback = now + FULL_PASS_GAP
+        else:
+            self._next_full_fallback = None
+        return report
 
     def _full_sweep(self) -> object:
         with self._sweeping:

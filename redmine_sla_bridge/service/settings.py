@@ -20,7 +20,7 @@ class Settings:
     polling_enabled: bool = True
     poll_interval_seconds: int = 60
     initial_lookback: dt.timedelta = dt.timedelta(hours=24)
-    sweep_interval_seconds: int = 300
+    sweep_interval_seconds: int = 30  # bootstrap.sweep_interval: 300 without the fast pass
     sweep_fast: bool = True  # between full passes, read only the issues due (sweep.py)
     reconcile_cron: str = "30 2 * * *"  # the full pass, in the policy calendar's zone
     webhook_secret: str | None = None

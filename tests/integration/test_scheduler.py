@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
+from redmine_sla_bridge.entrypoints import scheduler
 from redmine_sla_bridge.entrypoints.scheduler import BridgeScheduler, LeaderJobs
+from redmine_sla_bridge.service.sweep import SweepReport
 from tests.conftest import base_document
 
 pytestmark = pytest.mark.redmine
@@ -80,3 +82,30 @@ def test_the_scheduler_registers_every_job_at_its_interval(make_runtime, redmine
     assert str(reconcile.timezone) == "Europe/Moscow"
     assert {f.name: str(f) for f in reconcile.fields if f.name in ("hour", "minute")} == {
         "hour": "2", "minute": "30"}
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_fast_passes_that_must_read_everything_run_every_five_minutes(
+        make_runtime, redmine, tmp_path, monkeypatch, full):
+    # Before `provision` made "Next SLA check", every pass reads every open issue.
+    clock = Clock()
+    document = base_document(redmine)
+    document.pop("sweep")  # the product's defaults: the fast pass, every 30 s
+    rt = make_runtime(document, clock=clock)
+    assert rt.settings.sweep_fast and rt.settings.sweep_interval_seconds == 30
+    passes: list[dt.datetime] = []
+
+    def sweep(bridge, now=None, *, full_pass=full):
+        passes.append(bridge.clock())
+        return SweepReport(full=full_pass)
+
+    monkeypatch.setattr(scheduler, "sweep", sweep)
+    leader = LeaderJobs(rt, holder="only")
+    for _ in range(12):  # six minutes of 30 s ticks
+        leader.run("sweep")
+        clock.now += dt.timedelta(seconds=30)
+    start = dt.datetime(2026, 3, 3, 7, 0, tzinfo=dt.UTC)
+    if full:
+        assert passes == [start, start + dt.timedelta(minutes=5)]
+    else:
+        assert len(passes) == 12

@@ -155,15 +155,10 @@ def _create(bridge: Bridge, request: IntakeRequest, key: str, now: dt.datetime,
     values[NEXT_CHECK] = next_check_value(
         next_change(values, status, decision, rules, now, history=history), rules.timezone)
     due = decision.deadlines.get(TargetKind.RESOLUTION)
-    new = NewIssue(
-        project=project,
-        tracker=tracker,
-        subject=_subject(normalized),
-        description=normalized.description or "",
-        fields={k: v for k, v in values.items() if v is not None},
+    new = dataclasses.replace(
+        _new_issue(normalized, values, project, tracker),
         due_date=due.date().isoformat() if due is not None else None,  # in the regulation's zone
-        priority=decision.policy.redmine_priority,
-    )
+        priority=decision.policy.redmine_priority)
     issue_id = _create_issue(bridge, new, project, key)
     _acknowledge(bridge, decision, issue_id, key, now)
     return ApiAnswer(201, {**_body(bridge, decision, issue_id, key), "outcome": "accepted"})
@@ -187,14 +182,7 @@ def _create_for_the_pipeline(bridge: Bridge, decision: RequestDecision, key: str
     clock starts (and acknowledges), waits in the contact's queue, or waits for the lead."""
     normalized = decision.intake.normalized
     values = {**fields_from_request(normalized), "intake_key": key}
-    new = NewIssue(
-        project=project,
-        tracker=tracker,
-        subject=_subject(normalized),
-        description=normalized.description or "",
-        fields={k: v for k, v in values.items() if v is not None},
-    )
-    issue_id = _create_issue(bridge, new, project, key)
+    issue_id = _create_issue(bridge, _new_issue(normalized, values, project, tracker), project, key)
     try:
         outcome = process_issue(bridge, issue_id, now)
     except RedmineUnavailable as exc:
@@ -220,8 +208,15 @@ def _create_issue(bridge: Bridge, new: NewIssue, project: str, key: str) -> int:
         return found
 
 
-def _subject(normalized: IntakeRequest) -> str:
-    return normalized.subject or (normalized.description or "")[:80] or "Support request"
+def _new_issue(normalized: IntakeRequest, values: dict[str, str | None], project: str,
+               tracker: str) -> NewIssue:
+    return NewIssue(
+        project=project,
+        tracker=tracker,
+        subject=normalized.subject or (normalized.description or "")[:80] or "Support request",
+        description=normalized.description or "",
+        fields={k: v for k, v in values.items() if v is not None},
+    )
 
 
 def _acknowledge(bridge: Bridge, decision: RequestDecision, issue_id: int, key: str,

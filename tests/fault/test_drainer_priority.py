@@ -5,10 +5,13 @@ with serve itself is not."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import common
@@ -52,38 +55,40 @@ def _drainers_started(log: Path, count: int) -> list[int]:
     raise AssertionError(log.read_text()[-2000:])
 
 
-def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
+@contextlib.contextmanager
+def _serving(tmp_path, monkeypatch) -> Iterator[tuple[subprocess.Popen, Path]]:
+    """`serve` with its JSON log in a file; stopped by SIGTERM to its whole process group,
+    as a service manager stops it."""
     config = _config(tmp_path, monkeypatch)
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
         proc = common.start_serve(config, common.free_port(), output=out, log_level="INFO")
         try:
-            (drainer,) = _drainers_started(log, 1)
-            children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-                        .read_text().split()]
-            workers = [pid for pid in children if pid != drainer]
-            assert len(workers) == 2
-            master = niceness(proc.pid)
-            assert master == os.getpriority(os.PRIO_PROCESS, 0)  # started at our own level
-            assert [niceness(pid) for pid in workers] == [master, master]
-            assert niceness(drainer) == min(19, master + DRAINER_NICENESS)
+            yield proc, log
         finally:
             common.stop(proc)
 
 
+def test_the_drainer_process_is_nicer_than_the_workers(tmp_path, monkeypatch):
+    with _serving(tmp_path, monkeypatch) as (proc, log):
+        (drainer,) = _drainers_started(log, 1)
+        children = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                    .read_text().split()]
+        workers = [pid for pid in children if pid != drainer]
+        assert len(workers) == 2
+        master = niceness(proc.pid)
+        assert master == os.getpriority(os.PRIO_PROCESS, 0)  # started at our own level
+        assert [niceness(pid) for pid in workers] == [master, master]
+        assert niceness(drainer) == min(19, master + DRAINER_NICENESS)
+
+
 def test_a_killed_drainer_is_restarted_and_one_stopped_with_serve_is_not(tmp_path, monkeypatch):
-    config = _config(tmp_path, monkeypatch)
-    log = tmp_path / "serve.log"
-    with log.open("wb") as out:
-        proc = common.start_serve(config, common.free_port(), output=out, log_level="INFO")
-        try:
-            (first,) = _drainers_started(log, 1)
-            os.kill(first, signal.SIGKILL)
-            second = _drainers_started(log, 2)[1]
-            assert second != first
-            assert len(_logged(log, "drainer process exited; restarting it")) == 1
-        finally:
-            common.stop(proc)  # SIGTERM to the whole group, as a service manager sends it
+    with _serving(tmp_path, monkeypatch) as (proc, log):
+        (first,) = _drainers_started(log, 1)
+        os.kill(first, signal.SIGKILL)
+        second = _drainers_started(log, 2)[1]
+        assert second != first
+        assert len(_logged(log, "drainer process exited; restarting it")) == 1
     assert proc.returncode is not None
     # Stopped with serve: not taken for a death, not restarted.
     assert len(_logged(log, "drainer process exited; restarting it")) == 1, log.read_text()[-2000:]

@@ -5,12 +5,8 @@ before his decision. On the real Redmine, with the customer's mail read back fro
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from redmine_sla_bridge.adapters.notify import build_notifier
-from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.service.intake_api import submit_request
 from tests.conftest import unique
 from tests.integration.turns_testing import (
@@ -18,28 +14,17 @@ from tests.integration.turns_testing import (
     document_for,
     fields_of,
     turns_fields,  # noqa: F401  (the fixture, used by name)
+    with_mail,
 )
-from tests.notify.notify_testing import SmtpServer, free_port
 
 pytestmark = [pytest.mark.redmine, pytest.mark.usefixtures("turns_fields")]
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 def _runtime(make_runtime, redmine, project, smtp, monkeypatch, **lifecycle):
     monkeypatch.setenv("TEST_INTAKE_TOKEN", "intake-token")
     document = document_for(redmine, project, **lifecycle)
     document["intake_api"] = {"token": "${TEST_INTAKE_TOKEN}", "project": project["identifier"]}
-    document["notify"] = {"enabled": True, "from_address": "support@vendor.example",
-                          "smtp": {"host": smtp.host, "port": smtp.port, "security": "none"}}
-    rt = make_runtime(document)
-    return dataclasses.replace(
-        rt, notifier=build_notifier(NotifyConfig.model_validate(document["notify"]), rt.store))
+    return with_mail(make_runtime, document, smtp)
 
 
 def _request(email: str, subject: str) -> dict:

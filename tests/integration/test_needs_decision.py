@@ -4,12 +4,8 @@ field is applied with exactly one notice to the customer."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from redmine_sla_bridge.adapters.notify import build_notifier
-from redmine_sla_bridge.config.notify import NotifyConfig
 from redmine_sla_bridge.service.process_issue import process_issue
 from tests.conftest import unique
 from tests.integration.turns_testing import (
@@ -17,28 +13,17 @@ from tests.integration.turns_testing import (
     fields_of,
     file_request,
     turns_fields,  # noqa: F401  (the fixture, used by name)
+    with_mail,
 )
-from tests.notify.notify_testing import SmtpServer, free_port
 
 pytestmark = [pytest.mark.redmine, pytest.mark.usefixtures("turns_fields")]
-
-
-@pytest.fixture()
-def smtp():
-    server = SmtpServer(free_port()).start()
-    yield server
-    server.stop()
 
 
 def _runtime(make_runtime, redmine, project, people, smtp):
     lead = f"Lead {people['lead'].login}"
     document = document_for(redmine, project, needs_decision={
         "assign_to": lead, "deciders": [lead], "tiers": ["standard"]})
-    document["notify"] = {"enabled": True, "from_address": "support@vendor.example",
-                          "smtp": {"host": smtp.host, "port": smtp.port, "security": "none"}}
-    rt = make_runtime(document)
-    return dataclasses.replace(
-        rt, notifier=build_notifier(NotifyConfig.model_validate(document["notify"]), rt.store))
+    return with_mail(make_runtime, document, smtp)
 
 
 def _decide(rt, person, issue_id, value):

@@ -3,6 +3,7 @@ the BA-7 extension: their fields provisioned once, a config, filing and rewritin
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -70,3 +71,15 @@ def move_history(local_redmine, gateway, issue_id, created: dt.datetime,
     ids = [j["id"] for j in gateway.issue(issue_id)["journals"]]
     assert len(ids) == len(journals), (ids, journals)
     rewrite_times(local_redmine, issue_id, created, dict(zip(ids, journals, strict=True)))
+
+
+def with_mail(make_runtime, document: dict, smtp):
+    """A bridge from `document` that mails its notices to `smtp`."""
+    from redmine_sla_bridge.adapters.notify import build_notifier
+    from redmine_sla_bridge.config.notify import NotifyConfig
+
+    document["notify"] = {"enabled": True, "from_address": "support@vendor.example",
+                          "smtp": {"host": smtp.host, "port": smtp.port, "security": "none"}}
+    rt = make_runtime(document)
+    return dataclasses.replace(
+        rt, notifier=build_notifier(NotifyConfig.model_validate(document["notify"]), rt.store))

@@ -129,12 +129,22 @@ def test_russian_keywords_with_allow_override_all_leave_the_canonical_label(
                    for i, line in enumerate(lines)],
                   project=project["identifier"], tracker="Support", allow_override="all")
     assert None not in ids
-    kept, field_name, eaten = (gateway.issue(i, journals=False)["description"] for i in ids)
-    assert f"{canonical}: 7.3" in kept
-    # Not a keyword here because the session's fields carry English names; under Russian
-    # field names «Версия продукта» is one (a custom field's name), hence «Версия ПО».
-    assert "Версия продукта: 7.3" in field_name
-    assert "7.3" not in eaten  # Redmine took «Версия» as its target version and dropped it
+    kept, field_name, eaten = (gateway.issue(i, journals=False) for i in ids)
+    assert f"{canonical}: 7.3" in kept["description"]
+    # A custom field's name is a keyword, hence the canonical «Версия ПО» and not the
+    # Russian field name «Версия продукта». Whether a field of that name is on this
+    # project's issues depends on what else ran on the shared Redmine (a preset's Russian
+    # fields, the demo's): the issue's own field list says which case this is.
+    named = {f["name"]: f.get("value") for f in field_name["custom_fields"]}
+    field_ate_it = "Версия продукта" in named
+    if field_ate_it:
+        assert named["Версия продукта"] == "7.3"
+        assert "Версия продукта" not in field_name["description"]
+    else:
+        assert "Версия продукта: 7.3" in field_name["description"]
+    # Redmine took «Версия» as its target version and dropped it
+    assert "7.3" not in eaten["description"]
     outcomes = [process_issue(bridge, i) for i in ids]
-    assert [o.action for o in outcomes] == ["accepted", "accepted", "rejected"]
+    assert [o.action for o in outcomes] == [
+        "accepted", "rejected" if field_ate_it else "accepted", "rejected"]
     assert _fields(gateway, ids[0])["Product version"] == "7.3"

@@ -4,7 +4,7 @@ Flask hello-world under the same gunicorn settings.
     .venv/bin/python benchmarks/bench_ingest.py [--seconds 10] [--workers 2]
         [--generator wrk] [--threads 2] [--connections 16] [--max-rate 8000]
         [--generator python|python-pregen] [--clients 4]
-        [--synchronous full|normal] [--runs bridge,acceptance,hello]
+        [--synchronous full|normal] [--runs bridge,acceptance,hello] [--split-cpus]
 
 What runs:
 - `redmine-sla-bridge serve` (gunicorn, gthread, 8 threads per worker) on a loopback
@@ -36,6 +36,13 @@ What runs:
   the mean of the two, and their quotient shows how much the shared machine's load
   changed meanwhile.
 
+`--split-cpus` stands in for Redmine on a host of its own, as production runs it: Redmine's
+app server (every process and thread) is pinned to the machine's last CPU and this process, with
+everything it starts (serve, its drainers, the hello-world, wrk), to the others, for the
+whole run; both pinnings are undone at the end. On 2 CPUs that leaves the bridge and the
+hello-world one CPU each time, so the ratio compares like with like; without it Redmine's
+work for the drainers takes its share of the same 2 CPUs the hello-world has to itself.
+
 Printed: accepted events/s, p50/p99 latency, the ratio to hello-world, and the check that
 the store holds exactly as many events as were answered 202 "stored". No assertion.
 """
@@ -43,6 +50,7 @@ the store holds exactly as many events as were answered 202 "stored". No asserti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -153,6 +161,8 @@ def main() -> None:
                         help="client processes of the python generators (4)")
     parser.add_argument("--synchronous", choices=("full", "normal"), default="full",
                         help="the bridge's store.sqlite_synchronous (full, the default)")
+    parser.add_argument("--split-cpus", action="store_true",
+                        help="Redmine on the last CPU, the benchmark on the others (see above)")
     parser.add_argument("--runs", default="bridge,acceptance,hello",
                         help="which runs, comma-separated (bridge,acceptance,hello)")
     args = parser.parse_args()
@@ -173,6 +183,15 @@ def main() -> None:
     rm = common.redmine()
     tracker_id = common.bench_tracker(rm)
     issue_ids = issues(rm, tracker_id)
+    if args.split_cpus:
+        with split_cpus(rm.port):
+            measure(args, rm, issue_ids)
+    else:
+        measure(args, rm, issue_ids)
+
+
+def measure(args, rm, issue_ids: list[int]) -> None:
+    wanted = set(args.runs.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-ingest-load-") as tmp:
         load = Load(args, issue_ids, Path(tmp))
         print(f"serve: {args.workers} gunicorn gthread workers x 8 threads, store "
@@ -246,7 +265,7 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
         finally:
             common.stop(proc)
         if redmine_url == rm.url:
-            result.notes.append(f"Redmine's CPU meanwhile (its app server process, the run "
+            result.notes.append(f"Redmine's CPU meanwhile (its app server processes, the run "
                                 f"with its ~1 s start and the grace included): {redmine:.1f} s")
         if dead:  # e.g. a field the config names missing in Redmine: nothing is processed
             result.notes.append(f"WARNING: {dead} events dead-lettered in the background")
@@ -254,24 +273,75 @@ def run_bridge(rm, args, load: Load, *, redmine_url: str):
 
 
 def redmine_cpu(port: int) -> float:
-    """CPU seconds used so far by the process serving Redmine on `port` (Puma, found by
-    the title it gives itself, or WEBrick, by `-p <port>`); 0 if none is found. On the
-    benchmark's 2 CPUs it competes with `serve` for the same cores."""
-    ticks = os.sysconf("SC_CLK_TCK")
+    """CPU seconds used so far by the process serving Redmine on `port`; 0 if none is
+    found. On the benchmark's 2 CPUs it competes with `serve` for the same cores."""
+    ticks = 0
+    for proc in redmine_processes(port):
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a worker that has ended since
+            continue
+        ticks += int(stat[11]) + int(stat[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def split_cpus(port: int):
+    """Redmine's server (all its threads) on the last CPU, this process and what it starts
+    on the others; both restored afterwards."""
+    procs = redmine_processes(port)
+    cpus = sorted(os.sched_getaffinity(0))
+    if not procs or len(cpus) < 2:
+        sys.exit(f"bench_ingest: --split-cpus needs Redmine's server on port {port} "
+                 f"(found: {bool(procs)}) and 2 CPUs or more (this process may use {cpus})")
+    threads = [int(t.name) for proc in procs for t in (proc / "task").iterdir()]
+    before = {tid: os.sched_getaffinity(tid) for tid in threads}
+    for tid in threads:
+        os.sched_setaffinity(tid, {cpus[-1]})
+    os.sched_setaffinity(0, set(cpus[:-1]))
+    print(f"split CPUs: Redmine ({len(procs)} processes, {len(threads)} threads) on CPU "
+          f"{cpus[-1]}, the benchmark and everything it starts on {cpus[:-1]}")
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, set(cpus))
+        for tid, mask in before.items():
+            with contextlib.suppress(OSError):  # a thread that has ended since
+                os.sched_setaffinity(tid, mask)
+
+
+def redmine_processes(port: int) -> list[Path]:
+    """/proc/<pid> of the process serving Redmine on `port` and of its children (Puma's
+    cluster workers); empty if none is found."""
+    main = redmine_process(port)
+    if main is None:
+        return []
+    children = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and (proc / "stat").read_text().rsplit(")", 1)[1].split()[1] == main.name:
+                children.append(proc)
+        except OSError:
+            continue
+    return [main, *children]
+
+
+def redmine_process(port: int) -> Path | None:
+    """/proc/<pid> of the process serving Redmine on `port`: Puma (its master in cluster
+    mode), found by the title it gives itself, or WEBrick, by `-p <port>`."""
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             command = (proc / "cmdline").read_bytes().split(b"\0")
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         words = [w.decode(errors="replace") for w in command]
         # Puma retitles itself "puma 5.6.5 (tcp://127.0.0.1:3000) [redmine]"
         if (f"(tcp://127.0.0.1:{port})" in " ".join(words) and words[0].startswith("puma")) or (
                 "server" in words and "-p" in words and str(port) in words):
-            return (int(stat[11]) + int(stat[12])) / ticks
-    return 0.0
+            return proc
+    return None
 
 
 def events_per_commit(port: int) -> str:

@@ -13,7 +13,7 @@ Redmine, on issues of the dedicated project `sla-bench-latency` (tracker "SLA Be
   read it every 100 ms until "SLA state" is set; each creation waits a random part of
   the interval first, so creations fall at every phase of the poll cycle.
 
-Reading the issue costs a GET on the same WEBrick the bridge uses; it is counted in
+Reading the issue costs a GET on the same Redmine the bridge uses; it is counted in
 the figures (it competes with the bridge's own GET and PUT). No assertion.
 """
 
@@ -131,7 +131,8 @@ def main() -> None:
         finally:
             common.stop(proc)
 
-    print("redmine.keep_alive: false (Connection: close to WEBrick); 2 serve workers")
+    print(f"Redmine: {rm.url} served by {rm.server}; the bridge's redmine.keep_alive: "
+          f"{str(rm.keep_alive).lower()}; 2 serve workers")
     print(summary("webhook push: creation -> SLA fields visible", webhook))
     print(f"  (the webhook POST itself: p50 {common.percentile(posts, 50) * 1e3:.1f} ms)")
     print(summary(f"polling every {args.interval} s: creation -> SLA fields visible", polled))

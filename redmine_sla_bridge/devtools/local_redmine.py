@@ -32,13 +32,18 @@ REDMINE_ROOT = Path("/usr/share/redmine")
 GEMFILE_LOCAL = REDMINE_ROOT / "Gemfile.local"
 DEFAULT_PORT = 3000
 SERVERS = ("puma", "webrick")
-# Puma in single mode with one thread. SQLite takes one writer at a time, and the sqlite3
+# Puma with one thread per process. SQLite takes one writer at a time, and the sqlite3
 # gem keeps Ruby's GVL while SQLite waits for a lock: a thread waiting out the busy
-# timeout stops the thread that holds the lock from finishing, and both answer 500
-# after 2 x 15 s ("database is locked", seen in the log under the suite). More threads
-# buy nothing here (the GVL serializes the Ruby work); a production Redmine on
-# PostgreSQL or MySQL runs several.
+# timeout stops the thread of the same process that holds the lock from finishing, and
+# both answered 500 after 2 x 15 s ("database is locked", seen in the log under the
+# suite). Processes do not share a GVL, so two workers of one thread each (cluster mode)
+# serve two requests at once without that deadlock. One process would not do: after
+# answering a kept-alive request, Puma 5's thread waits up to 0.2 s for that client's
+# next request (FAST_TRACK_KA_TIMEOUT) before it serves anyone else, which put 2 x 0.2 s
+# into every webhook's latency in bench_latency.py (0.51-0.56 s against 0.23-0.25 s with
+# two workers). A production Redmine on PostgreSQL or MySQL runs several threads.
 PUMA_THREADS = "1:1"
+PUMA_WORKERS = 2
 DEFAULT_STATE_DIR = Path(os.environ.get("REDMINE_SLA_DEV_STATE", "/var/tmp/redmine-sla-bridge-dev"))
 ADMIN_LOGIN = "admin"
 ADMIN_PASSWORD = "admin"
@@ -188,9 +193,10 @@ class LocalRedmine:
 
     def _server_command(self) -> list[str]:
         if self.app_server == "puma":
-            # Puma's own CLI, for the thread count (`rails server -u puma` reads it
-            # from a config/puma.rb Debian does not ship).
+            # Puma's own CLI, for the thread and worker counts (`rails server -u puma`
+            # reads them from a config/puma.rb Debian does not ship).
             return ["puma", "--environment", "production", "--threads", PUMA_THREADS,
+                    "--workers", str(PUMA_WORKERS),
                     "--bind", f"tcp://127.0.0.1:{self.port}", "--pidfile", str(self._pid_file),
                     "config.ru"]
         return ["bin/rails", "server", "-u", "webrick", "-e", "production",

@@ -24,6 +24,7 @@ from redmine_sla_bridge.entrypoints.web.dashboard import (
 )
 from tests.conftest import write_config
 from tests.report_sample import sample_report
+from tests.unit.offline_bridge import offline_document
 
 TOKEN = "dashboard-token-0123456789"
 PASSWORD = "lead's password"
@@ -55,16 +56,7 @@ class Ticks:
 @pytest.fixture(scope="module")
 def config_document(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("dashboard")
-    return {
-        "language": "en",
-        "redmine": {"url": "http://127.0.0.1:9", "api_key": "k" * 40, "retries": 0},
-        "store": {"url": f"sqlite:///{tmp_path / 'dash.sqlite3'}"},
-        "polling": {"enabled": False},
-        "calendars": {"office": {"timezone": "Europe/Moscow",
-                                 "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
-        "policy": {"calendar": "office", "tiers": [{"name": "standard", "when": {}}],
-                   "priority": {"mode": "impact", "default_impact": "P3"}},
-    }
+    return offline_document(tmp_path / "dash.sqlite3")
 
 
 @pytest.fixture(scope="module")

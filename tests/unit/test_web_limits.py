@@ -31,6 +31,7 @@ from redmine_sla_bridge.entrypoints.web.request_body import (
 from redmine_sla_bridge.entrypoints.web.webhook_formats import sign
 from tests.conftest import write_config
 from tests.hang_guard import finishes
+from tests.unit.offline_bridge import offline_document
 
 SECRET = "limits-webhook-secret"
 TOKEN = "limits-plugin-token"
@@ -47,20 +48,11 @@ def bridge(tmp_path, monkeypatch):
     monkeypatch.setenv("LIMITS_SECRET", SECRET)
     monkeypatch.setenv("LIMITS_TOKEN", TOKEN)
     monkeypatch.setenv("LIMITS_BEARER", BEARER)
-    path = write_config(tmp_path / "bridge.yaml", {
-        "language": "en",
-        "redmine": {"url": "http://127.0.0.1:9", "api_key": "${LIMITS_REDMINE_KEY}",
-                    "retries": 0, "timeout_seconds": 2},
-        "store": {"url": f"sqlite:///{tmp_path / 'limits.sqlite3'}"},
-        "polling": {"enabled": False},
-        "webhooks": {"secret": "${LIMITS_SECRET}", "token": "${LIMITS_TOKEN}",
-                     "max_body_bytes": MAX_BODY},
-        "intake_api": {"token": "${LIMITS_BEARER}", "project": "support"},
-        "calendars": {"office": {"timezone": "Europe/Moscow",
-                                 "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
-        "policy": {"calendar": "office", "tiers": [{"name": "standard", "when": {}}],
-                   "priority": {"mode": "impact", "default_impact": "P3"}},
-    })
+    path = write_config(tmp_path / "bridge.yaml", offline_document(
+        tmp_path / "limits.sqlite3", "${LIMITS_REDMINE_KEY}",
+        webhooks={"secret": "${LIMITS_SECRET}", "token": "${LIMITS_TOKEN}",
+                  "max_body_bytes": MAX_BODY},
+        intake_api={"token": "${LIMITS_BEARER}", "project": "support"}))
     rt = bootstrap(load_config(path), notifier=None)
     yield rt, create_app(rt).test_client()
     rt.store.close()

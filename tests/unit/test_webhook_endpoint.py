@@ -16,6 +16,7 @@ import pytest
 from redmine_sla_bridge.entrypoints.web.app import create_app
 from redmine_sla_bridge.entrypoints.web.webhook_formats import sign
 from tests.conftest import write_config
+from tests.unit.offline_bridge import offline_document
 
 SECRET = "endpoint-webhook-secret"
 TOKEN = "endpoint plugin/token+1"  # needs percent-encoding in a URL
@@ -29,18 +30,9 @@ def bridge(tmp_path, monkeypatch):
     monkeypatch.setenv("ENDPOINT_REDMINE_KEY", "k" * 40)
     monkeypatch.setenv("ENDPOINT_SECRET", SECRET)
     monkeypatch.setenv("ENDPOINT_TOKEN", TOKEN)
-    path = write_config(tmp_path / "bridge.yaml", {
-        "language": "en",
-        "redmine": {"url": "http://127.0.0.1:9", "api_key": "${ENDPOINT_REDMINE_KEY}",
-                    "retries": 0, "timeout_seconds": 2},
-        "store": {"url": f"sqlite:///{tmp_path / 'endpoint.sqlite3'}"},
-        "polling": {"enabled": False},
-        "webhooks": {"secret": "${ENDPOINT_SECRET}", "token": "${ENDPOINT_TOKEN}"},
-        "calendars": {"office": {"timezone": "Europe/Moscow",
-                                 "week": {"mon-fri": [["09:00", "18:00"]]}, "holidays": "RU"}},
-        "policy": {"calendar": "office", "tiers": [{"name": "standard", "when": {}}],
-                   "priority": {"mode": "impact", "default_impact": "P3"}},
-    })
+    path = write_config(tmp_path / "bridge.yaml", offline_document(
+        tmp_path / "endpoint.sqlite3", "${ENDPOINT_REDMINE_KEY}",
+        webhooks={"secret": "${ENDPOINT_SECRET}", "token": "${ENDPOINT_TOKEN}"}))
     rt = bootstrap(load_config(path), notifier=None)
     wakes: list[None] = []
     yield rt, create_app(rt, on_enqueue=lambda: wakes.append(None)).test_client(), wakes

@@ -32,11 +32,13 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 from gunicorn.errors import HaltServer
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -88,6 +90,7 @@ DRAINER_NICENESS = 10
 NEWER_GUNICORN_OPTIONS = frozenset({"control_socket_disable"})
 
 # Exit statuses of `serve` when a start-up check fails.
+WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
 EXIT_CONFIG = 2  # the config, the customer file or a name in Redmine: fix and restart
 EXIT_STORE = 1  # the store cannot be opened or written: may pass by itself
 
@@ -184,6 +187,11 @@ class DrainerSupervisor:
     gunicorn master reaps every child itself."""
 
     RESTART_DELAY_S = 1.0
+    MAX_RESTART_DELAY_S = 60.0
+    STABLE_AFTER_S = 60.0
+    """A drainer that lived this long had worked: its death starts the delays over. One
+    that dies sooner (a store that refuses it, a database down) is restarted after twice
+    the last delay, so a lasting fault logs a line a minute, not one a second."""
     TOLD_TO_STOP = b"stopped"
     """What a drainer stopped by a signal says on its pipe. SIGINT/SIGTERM reach the whole
     process group when serve itself stops, before the master's on_exit hook tells the
@@ -197,6 +205,7 @@ class DrainerSupervisor:
         self.pid: int | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._delay = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._supervise, name="drainer-supervisor",
@@ -223,12 +232,15 @@ class DrainerSupervisor:
                     if code == 0:
                         with contextlib.suppress(OSError):
                             os.write(alive, self.TOLD_TO_STOP)
+                except BootstrapError as exc:  # the reason is the message: no traceback
+                    log.error("drainer process could not start: %s", exc)
                 except BaseException:  # logged; the supervisor starts a new one
                     log.exception("drainer process failed")
                 finally:
                     os._exit(code)
             os.close(alive)
             self.pid = pid
+            started = time.monotonic()
             log.info("drainer process started", extra={"pid": pid})
             with os.fdopen(died, "rb") as watch:
                 said = watch.read()  # EOF: the child is gone
@@ -238,8 +250,18 @@ class DrainerSupervisor:
                 return
             if self._stopping.is_set():
                 return
-            log.error("drainer process exited; restarting it", extra={"pid": pid})
-            self._stopping.wait(self.RESTART_DELAY_S)
+            delay = self._restart_delay(time.monotonic() - started)
+            log.error("drainer process exited; restarting it in %.0f s", delay,
+                      extra={"pid": pid})
+            self._stopping.wait(delay)
+
+
+    def _restart_delay(self, lived_s: float) -> float:
+        if lived_s >= self.STABLE_AFTER_S or self._delay == 0.0:
+            self._delay = self.RESTART_DELAY_S
+        else:
+            self._delay = min(self._delay * 2, self.MAX_RESTART_DELAY_S)
+        return self._delay
 
 
 def _drainer_main(config: BridgeConfig, wake: socket.socket) -> int:
@@ -309,8 +331,16 @@ class BridgeServer(BaseApplication):
     # are WSGI apps, the two third-party annotations just disagree.
     def load(self) -> Flask:  # type: ignore[override]
         wake = self.options.get("drainer")
-        return build_worker_app(self.bridge_config,
-                                wake.wake_send if isinstance(wake, DrainerSupervisor) else None)
+        try:
+            return build_worker_app(self.bridge_config,
+                                    wake.wake_send if isinstance(wake, DrainerSupervisor) else None)
+        except BootstrapError as exc:
+            # The start-up checks passed, so this came after them (a store that went
+            # read-only, a database gone): one line with the reason, not gunicorn's
+            # traceback. SystemExit passes gunicorn's handler untouched and its status
+            # tells the master the worker failed to boot, which stops the server.
+            log.error("worker could not start: %s", exc)
+            raise SystemExit(WORKER_BOOT_ERROR) from None
 
 
 def serve(config: BridgeConfig, *, bind: str, workers: int,

@@ -82,3 +82,14 @@ def test_the_drainer_process_is_restarted_when_it_dies(monkeypatch, tmp_path):
         time.sleep(0.01)
     supervisor.stop(timeout=5)
     assert len(starts.read_text()) >= 3
+
+
+def test_a_drainer_that_keeps_dying_at_once_is_restarted_ever_later_up_to_a_minute():
+    from redmine_sla_bridge.entrypoints.serve import DrainerSupervisor
+
+    supervisor = DrainerSupervisor(config=None)  # type: ignore[arg-type]
+    quick = [supervisor._restart_delay(lived_s=0.2) for _ in range(9)]
+    assert quick == [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0, 60.0]
+    # One that had run a while worked: its death starts the delays over.
+    assert supervisor._restart_delay(lived_s=DrainerSupervisor.STABLE_AFTER_S) == 1.0
+    assert supervisor._restart_delay(lived_s=0.2) == 2.0

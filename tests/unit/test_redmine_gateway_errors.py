@@ -11,10 +11,11 @@ Two kinds of fake, no network in either:
   only the socket: `urllib3.util.connection.create_connection` is replaced by a script
   that refuses the connection or hands back one end of a `socket.socketpair()` preloaded
   with an HTTP answer, and urllib3's sleep is recorded instead of slept.
-* The two calls of every event, `issue` and `update_issue`, go to urllib3 without
+* The two calls of every event, `issue` and `update_issue`, go to libcurl without
   requests (`BridgeEngine.direct_request`), where `responses` does not reach: their
-  answers are scripted at the socket too, and each is checked to come out as the same
-  call through requests would.
+  answers are scripted at the same fake sockets (libcurl asks the test for each
+  connection's socket, and the fake host names resolve to addresses that name them
+  back), and each is checked to come out as the same call through requests would.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ import time
 import types
 
 import prometheus_client
+import pycurl
 import pytest
 import requests
 import responses
 import urllib3.util.connection
 import urllib3.util.retry
 
+from redmine_sla_bridge.adapters.redmine.curl_transport import CurlTransport
 from redmine_sla_bridge.adapters.redmine.gateway import (
     RedmineGateway,
     RedmineRejected,
@@ -329,12 +332,48 @@ class FakeSockets:
             server.close()
 
 
+# libcurl resolves a host before it asks for a socket: each fake host gets an address
+# of its own, by which the socket request names it back.
+FAKE_HOSTS = {"redmine.test": "127.0.0.11", "proxy.corp": "127.0.0.12"}
+
+
+def curl_on(fake: FakeSockets):
+    """`CurlTransport._new_handle`, with every connection taken from `fake`."""
+    new_handle = CurlTransport._new_handle
+    host_of = {address: host for host, address in FAKE_HOSTS.items()}
+    given: list[socket.socket] = []
+
+    def handle_on_fake(transport: CurlTransport) -> pycurl.Curl:
+        handle = new_handle(transport)
+
+        def open_socket(purpose, address):
+            ip, port = address.addr[:2]
+            try:
+                connection = fake((host_of.get(ip, ip), port), transport.timeout)
+            except OSError:
+                return pycurl.SOCKET_BAD  # libcurl: "could not connect"
+            given.append(connection)  # libcurl uses a duplicate of it
+            return connection
+
+        handle.setopt(pycurl.RESOLVE, [f"{host}:{port}:{address}" for host, address
+                                       in FAKE_HOSTS.items() for port in (80, 3128)])
+        handle.setopt(pycurl.OPENSOCKETFUNCTION, open_socket)
+        handle.setopt(pycurl.SOCKOPTFUNCTION, lambda *_: pycurl.SOCKOPT_ALREADY_CONNECTED)
+        return handle
+
+    return handle_on_fake, given
+
+
 @pytest.fixture()
 def sockets(monkeypatch):
     fake = FakeSockets()
     monkeypatch.setattr(urllib3.util.connection, "create_connection", fake)
+    handle_on_fake, given = curl_on(fake)
+    monkeypatch.setattr(CurlTransport, "_new_handle", handle_on_fake)
     yield fake
     fake.close()
+    for connection in given:
+        connection.close()
 
 
 def answer(status: int, reason: str, body: bytes = b"", **headers: str) -> bytes:
@@ -409,7 +448,7 @@ def test_no_retries_means_one_attempt_and_no_pause(sockets, sleeps):
     assert sleeps == []
 
 
-# -- the calls of every event (issue, update_issue), sent on urllib3 directly ---------
+# -- the calls of every event (issue, update_issue), sent on libcurl directly ---------
 
 
 def kept(status: int, reason: str, body: bytes = b"", **headers: str) -> bytes:
@@ -455,18 +494,33 @@ def test_the_direct_calls_send_and_read_what_the_calls_through_requests_do(socke
     assert gateway.calls.by_method == {"GET": 2, "PUT": 2}
 
 
-def test_the_direct_calls_share_the_kept_alive_connection_of_requests(sockets, gateway):
+def test_the_direct_calls_keep_their_connection_alive(sockets, gateway):
+    # libcurl keeps a connection of its own (requests keeps another for the other calls).
     sockets.script = [(kept(200, "OK", b'{"issue": {"id": 7}}'), kept(204, "No Content"),
-                       kept(200, "OK", b'{"user": {"id": 1}}'))]
+                       kept(200, "OK", b'{"issue": {"id": 7, "subject": "VPN"}}'))]
 
     assert gateway.issue(7) == {"id": 7}
     gateway.update_issue(7, notes="x")
-    assert gateway.current_user() == {"id": 1}
+    assert gateway.issue(7) == {"id": 7, "subject": "VPN"}
 
     assert len(sockets.attempts) == 1
     received = sockets.received()[0]
-    assert [received.count(m) for m in (b"GET /issues/7.json", b"PUT /issues/7.json",
-                                        b"GET /users/current.json")] == [1, 1, 1]
+    assert [received.count(m) for m in (b"GET /issues/7.json", b"PUT /issues/7.json")] == [2, 1]
+
+
+def test_each_thread_has_its_own_direct_connection(sockets, gateway):
+    # A libcurl handle must not be shared between threads: each has its own.
+    sockets.script = [(kept(200, "OK", b'{"issue": {"id": 7}}'),),
+                      (kept(200, "OK", b'{"issue": {"id": 8}}'),)]
+    seen: list[dict] = []
+
+    assert gateway.issue(7) == {"id": 7}
+    other = threading.Thread(target=lambda: seen.append(gateway.issue(8)))
+    other.start()
+    other.join(10)
+
+    assert seen == [{"id": 8}]
+    assert len(sockets.attempts) == 2
 
 
 def test_a_bad_api_key_is_unavailable_not_a_dead_letter(sockets, gateway):

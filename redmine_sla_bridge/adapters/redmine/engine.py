@@ -4,7 +4,7 @@ python-redmine 2.5.0 copies `requests={'timeout': ...}` onto the requests.Sessio
 attribute, which requests ignores: without this subclass a hung Redmine hangs the bridge.
 
 `direct_request` sends the two calls every event makes (an issue's GET, its PUT) on
-urllib3 without requests' per-call machinery (docs/PERFORMANCE.md, "Per-event cost").
+libcurl without requests' per-call machinery (docs/PERFORMANCE.md, "Per-event cost").
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
-import urllib3
 from redminelib.engines.sync import SyncEngine
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3 import exceptions as u3
 from urllib3.util.retry import Retry
+
+from redmine_sla_bridge.adapters.redmine.curl_transport import CurlTransport
 
 
 class BridgeEngine(SyncEngine):
@@ -55,63 +55,59 @@ class BridgeEngine(SyncEngine):
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._adapter = adapter
-        self._direct = _Direct.of(self, base_url)
+        # The engine's defaults: answers read as JSON (no raw or ignored responses).
+        self._plain_answers = (self.return_response and not self.return_raw_response
+                               and not self.ignore_response)
+        self._direct = direct_transport(self, base_url)
 
     def direct_request(self, method: str, url: str, params: Mapping[str, str] | None = None,
                        data: Any = None):
-        """`request` for the hot calls, with the same outcome at about half the CPU.
+        """`request` for the hot calls, with the same outcome at less than half the CPU.
 
         requests spends more CPU per call than the HTTP exchange itself (merging session
         and call settings, cookie jars that Redmine's API never fills, hooks, typing
-        checks of the body), and python-redmine's parsing is light. This sends on the
-        very urllib3 pool requests uses for Redmine (same kept-alive connections,
-        proxy, TLS settings, retries, timeout, headers), reads a JSON success itself
+        checks of the body), and urllib3 and `http.client` most of the rest. This sends
+        on libcurl (`curl_transport`) with the settings requests resolved for Redmine
+        (headers, proxy, CA bundle, timeout, retry policy), reads a JSON success itself
         and hands any other answer, as a `requests.Response`, to python-redmine's own
-        `process_response`; urllib3's errors become the requests exceptions requests
+        `process_response`; libcurl's failures become the requests exceptions requests
         would raise. So every answer and failure comes out as from `request`. `data`
-        is a JSON body. A redirect, or a client with a login instead of a key, takes
-        `request`.
+        is a JSON body. A redirect, a client with a login instead of a key, or a
+        method other than GET, PUT and POST takes `request`.
         """
         direct = self._direct
-        if direct is None:
+        verb = method.upper()
+        if direct is None or verb not in ("GET", "PUT", "POST"):
             return self.request(method, url, params=dict(params or {}), data=data)
         if self.on_request is not None:
-            self.on_request(method.upper(), url)
+            self.on_request(verb, url)
         if params:
             url = f"{url}?{urlencode(params, doseq=True)}"
         body = None if data is None else json.dumps(data).encode()
         try:
-            answer = direct.pool().urlopen(
-                method.upper(), url if direct.absolute else url[direct.origin_length:],
-                body=body, headers=direct.headers if body is None else direct.json_headers,
-                redirect=False, assert_same_host=False, preload_content=True,
-                retries=self._adapter.max_retries, timeout=direct.timeout)
-        except u3.LocationValueError as exc:
-            raise requests.exceptions.InvalidURL(exc) from exc
+            answer = direct.send(verb, url, body)
         except (u3.HTTPError, OSError) as exc:
             raise as_requests_error(exc) from exc
         status = answer.status
         if 300 <= status < 400:
             # requests follows it and python-redmine warns or refuses: leave it to them.
             return super().request(method, url, data=data)
-        if (status in (200, 201, 204) and direct.plain_answers
+        if (status in (200, 201, 204) and self._plain_answers
                 and get_encoding_from_headers(answer.headers) in (None, "utf-8")):
             # python-redmine's reading of a success (requests' decoding of UTF-8 JSON),
             # without building a Response.
-            content = answer.data
-            if not content.strip():
+            if not answer.content.strip():
                 return True
             try:
-                return json.loads(content)
+                return json.loads(answer.content)
             except ValueError:
                 pass  # process_response decides (with requests' decoding) and raises
         response = requests.Response()
         response.status_code = status
         response.reason = answer.reason
-        response.headers = CaseInsensitiveDict(answer.headers)
+        response.headers = answer.headers
         response.encoding = get_encoding_from_headers(response.headers)
-        response._content = answer.data
-        response.raw = answer
+        response._content = answer.content
         response.url = url
         return self.process_response(response)
 
@@ -146,52 +142,26 @@ def read_environment_once(session: requests.Session, base_url: str) -> None:
     session.trust_env = False
 
 
-class _Direct:
-    """What `direct_request` needs, resolved once from the session as requests would
-    resolve it for the Redmine URL."""
-
-    def __init__(self, engine: BridgeEngine, base_url: str) -> None:
-        session = engine.session
-        scheme, rest = base_url.split("://", 1)
-        self.origin_length = len(scheme) + 3 + len(rest.split("/", 1)[0])
-        self._session = session
-        self._adapter: HTTPAdapter = engine._adapter
-        self._probe = requests.PreparedRequest()
-        self._probe.prepare(method="GET", url=base_url)
-        proxy = select_proxy(base_url, session.proxies)
-        # requests' `request_url`: an HTTP proxy is sent the absolute URL, else the path.
-        self.absolute = (bool(proxy) and scheme.lower() != "https"
-                         and not str(proxy).lower().startswith("socks"))
-        self.timeout = urllib3.Timeout(connect=engine.timeout, read=engine.timeout)
-        # python-redmine's session headers (API key, impersonation) are all requests
-        # sends besides what urllib3 adds itself (Host, User-Agent, Accept-Encoding).
-        self.headers = dict(session.headers)
-        if not engine.keep_alive:
-            self.headers["Connection"] = "close"
-        self.json_headers = {**self.headers, "Content-Type": "application/json"}
-        # The engine's defaults: answers read as JSON (no raw or ignored responses).
-        self.plain_answers = (engine.return_response and not engine.return_raw_response
-                              and not engine.ignore_response)
-        self._pool: Any = None
-
-    @classmethod
-    def of(cls, engine: BridgeEngine, base_url: str) -> _Direct | None:
-        if (not base_url or engine.session.auth is not None or "://" not in base_url
-                or "@" in base_url.split("://", 1)[1].split("/", 1)[0]):
-            return None  # a login (also one in the URL) is requests' to send
-        return cls(engine, base_url)
-
-    def pool(self):
-        """The pool requests would pick for the Redmine URL. Kept between calls; taken
-        again if it was closed (the pool manager closes the pools it drops)."""
-        pool = self._pool
-        if pool is None or pool.pool is None:
-            session = self._session
-            pool = self._adapter.get_connection_with_tls_context(
-                self._probe, session.verify, proxies=session.proxies, cert=session.cert)
-            self._adapter.cert_verify(pool, self._probe.url, session.verify, session.cert)
-            self._pool = pool
-        return pool
+def direct_transport(engine: BridgeEngine, base_url: str) -> CurlTransport | None:
+    """The transport of `direct_request`, with what requests resolved for the Redmine
+    URL; None where requests must send every call (a login, also one in the URL, or a
+    client certificate: libcurl is not given those)."""
+    session = engine.session
+    if (not base_url or session.auth is not None or session.cert is not None
+            or "://" not in base_url or "@" in base_url.split("://", 1)[1].split("/", 1)[0]):
+        return None
+    scheme, rest = base_url.split("://", 1)
+    return CurlTransport(
+        origin=f"{scheme}://{rest.split('/', 1)[0]}",
+        # python-redmine's session headers (API key, impersonation) and requests' own
+        # defaults (User-Agent, Accept, Accept-Encoding): what requests would send.
+        headers=dict(session.headers),
+        proxy=select_proxy(base_url, session.proxies),
+        verify=session.verify if isinstance(session.verify, (bool, str)) else True,
+        timeout=engine.timeout,
+        keep_alive=engine.keep_alive,
+        retry=engine._adapter.max_retries,
+    )
 
 
 def as_requests_error(exc: BaseException) -> requests.RequestException:

@@ -1,0 +1,225 @@
+"""The two calls of every event (an issue's GET, its PUT) on libcurl, through pycurl.
+
+Why a second HTTP client beside requests: these two calls are most of the bridge's own
+CPU per event, and of that the HTTP client's share was urllib3 and `http.client`
+(building the request in Python, parsing the answer's headers with the `email`
+package). libcurl does the same exchange in C: 0.45 against 1.07 ms of CPU for the
+same kept-alive GET of an issue (docs/PERFORMANCE.md, "Per-event cost"). Everything
+else (uploads, paging, admin calls) stays on requests.
+
+What is the same as on requests, so that the gateway cannot tell the two apart:
+the bytes requests would send (its session's headers, the API key among them), the proxy
+and CA settings requests resolved once at start for the Redmine URL, the kept-alive
+connection, and the in-call retry policy, which is urllib3's own `Retry` object
+driven here: connection failures retried for every method (nothing was sent),
+timeouts and dropped answers only for GET, 502/503/504 only for GET, its backoff
+and its sleep. libcurl's failures become the urllib3 errors they correspond to, so
+`engine.as_requests_error` gives the requests exception requests would have raised.
+
+One difference, on purpose: a call's time is bounded as a whole (the connect timeout
+plus the read timeout), where urllib3 bounds each read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pycurl
+import urllib3
+from requests.structures import CaseInsensitiveDict
+from requests.utils import DEFAULT_CA_BUNDLE_PATH
+from urllib3 import HTTPResponse
+from urllib3 import exceptions as u3
+from urllib3.util.retry import Retry
+
+_TIMED_OUT = {pycurl.E_OPERATION_TIMEDOUT}
+_NO_CONNECTION = {pycurl.E_COULDNT_CONNECT, pycurl.E_COULDNT_RESOLVE_HOST}
+_PROXY = {pycurl.E_COULDNT_RESOLVE_PROXY, 97}  # 97: CURLE_PROXY (libcurl >= 7.73)
+_TLS = {pycurl.E_SSL_CONNECT_ERROR, pycurl.E_PEER_FAILED_VERIFICATION,
+        pycurl.E_SSL_CERTPROBLEM, pycurl.E_SSL_CACERT_BADFILE, pycurl.E_SSL_CIPHER,
+        pycurl.E_SSL_ENGINE_NOTFOUND, pycurl.E_SSL_ENGINE_SETFAILED, pycurl.E_SSL_ISSUER_ERROR,
+        pycurl.E_SSL_CRL_BADFILE, pycurl.E_SSL_SHUTDOWN_FAILED}
+_DECODERS = {"gzip": pycurl.VERSION_LIBZ, "deflate": pycurl.VERSION_LIBZ,
+             "br": getattr(pycurl, "VERSION_BROTLI", 0), "zstd": getattr(pycurl, "VERSION_ZSTD", 0)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    reason: str
+    headers: CaseInsensitiveDict[str]
+    content: bytes
+
+
+class CurlTransport:
+    """Sends GET and JSON PUT/POST calls to one Redmine; one libcurl handle (and so one
+    kept-alive connection) per thread, since a handle must not be shared between
+    threads. Settings are fixed at construction."""
+
+    def __init__(self, *, origin: str, headers: Mapping[str, str], proxy: str | None,
+                 verify: bool | str, timeout: float, keep_alive: bool, retry: Retry) -> None:
+        self._origin = origin
+        self.timeout = timeout
+        self._retry = retry
+        self._proxied = bool(proxy)
+        # What urllib3 sends besides the session's headers: its User-Agent (so that
+        # Redmine's log shows one client for all of the bridge's calls), no Accept, no
+        # compression unless asked for. "Expect:" keeps libcurl from asking before a
+        # large body, which requests never does.
+        named = {name.lower() for name in headers}
+        lines = [f"{name}: {value}" for name, value in headers.items()
+                 if name.lower() not in ("accept-encoding", "connection")]
+        if "user-agent" not in named:
+            lines.append(f"User-Agent: python-urllib3/{urllib3.__version__}")
+        if "accept" not in named:
+            lines.append("Accept:")
+        if "accept-encoding" not in named:
+            lines.append("Accept-Encoding: identity")
+        if not keep_alive:
+            lines.append("Connection: close")
+        lines.append("Expect:")
+        self._headers = lines
+        self._json_headers = [*lines, "Content-Type: application/json"]
+        options: list[tuple[int, Any]] = [
+            (pycurl.NOSIGNAL, 1),  # timeouts without SIGALRM: the bridge is threaded
+            (pycurl.CONNECTTIMEOUT_MS, max(1, round(timeout * 1000))),
+            (pycurl.TIMEOUT_MS, max(1, round(2 * timeout * 1000))),
+            (pycurl.FOLLOWLOCATION, 0),
+            (pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1),  # what requests speaks
+            # An empty proxy keeps libcurl from reading the proxy variables itself: they
+            # were read once, at start, as requests reads them.
+            (pycurl.PROXY, proxy or ""),
+            (pycurl.FORBID_REUSE, 0 if keep_alive else 1),
+        ]
+        encodings = _decodable(headers.get("Accept-Encoding", ""))
+        if encodings:
+            options.append((pycurl.ACCEPT_ENCODING, encodings))
+        if verify is False:
+            options += [(pycurl.SSL_VERIFYPEER, 0), (pycurl.SSL_VERIFYHOST, 0)]
+        else:
+            bundle = DEFAULT_CA_BUNDLE_PATH if verify is True else str(verify)
+            options.append((pycurl.CAPATH if os.path.isdir(bundle) else pycurl.CAINFO, bundle))
+        self._options = options
+        self._local = threading.local()
+
+    def send(self, method: str, url: str, body: bytes | None) -> Answer:
+        """The answer of the call, after the in-call retries; a failure to get one
+        raises the urllib3 error urllib3 would have raised."""
+        retries = self._retry
+        path = url[len(self._origin):] if url.startswith(self._origin) else url
+        while True:
+            try:
+                answer = self._perform(method, url, body)
+            except _Failed as failed:
+                # Raises MaxRetryError when spent, or the error itself when it may not
+                # be retried (a write whose answer was lost may have been applied).
+                retries = retries.increment(method, path, error=failed.error,
+                                            _pool=cast(Any, self._pool_label))
+                retries.sleep()
+                continue
+            if retries.is_retry(method, answer.status):
+                try:
+                    retries = retries.increment(
+                        method, path, response=HTTPResponse(status=answer.status),
+                        _pool=cast(Any, self._pool_label))
+                except u3.MaxRetryError:
+                    return answer  # spent: the last answer is the call's (raise_on_status off)
+                retries.sleep()
+                continue
+            return answer
+
+    @property
+    def _pool_label(self) -> str:
+        return f"Redmine at {self._origin}"
+
+    def _handle(self) -> pycurl.Curl:
+        local = self._local
+        handle = getattr(local, "handle", None)
+        if handle is None or local.pid != os.getpid():  # a handle made before a fork
+            handle = self._new_handle()
+            local.handle, local.pid = handle, os.getpid()
+        return handle
+
+    def _new_handle(self) -> pycurl.Curl:
+        handle = pycurl.Curl()
+        for option, value in self._options:
+            handle.setopt(option, value)
+        return handle
+
+    def _perform(self, method: str, url: str, body: bytes | None) -> Answer:
+        handle = self._handle()
+        content = io.BytesIO()
+        head: list[bytes] = []
+        handle.setopt(pycurl.URL, url)
+        handle.setopt(pycurl.WRITEDATA, content)
+        handle.setopt(pycurl.HEADERFUNCTION, head.append)
+        if body is None:
+            handle.setopt(pycurl.HTTPGET, 1)
+            handle.setopt(pycurl.CUSTOMREQUEST, None if method == "GET" else method)
+            handle.setopt(pycurl.HTTPHEADER, self._headers)
+        else:
+            handle.setopt(pycurl.POSTFIELDS, body)
+            handle.setopt(pycurl.CUSTOMREQUEST, None if method == "POST" else method)
+            handle.setopt(pycurl.HTTPHEADER, self._json_headers)
+        try:
+            handle.perform()
+        except pycurl.error as exc:
+            if len(exc.args) != 2:  # an option libcurl refused, not a transfer's failure
+                raise
+            code, message = exc.args
+            raise _Failed(self._error(code, message, handle, url)) from None
+        status = handle.getinfo(pycurl.RESPONSE_CODE)
+        reason, headers = _parse_head(head)
+        return Answer(status, reason, headers, content.getvalue())
+
+    def _error(self, code: int, message: str, handle: pycurl.Curl, url: str) -> Exception:
+        text = f"curl error {code}: {message}"
+        sent = handle.getinfo(pycurl.REQUEST_SIZE) > 0
+        if code in _TIMED_OUT:
+            if sent:  # the request went out: it may have been applied
+                return u3.ReadTimeoutError(cast(Any, self._pool_label), url,
+                                           f"Read timed out. ({text})")
+            return u3.ConnectTimeoutError(text)
+        if not sent and (code in _PROXY or (self._proxied and code in _NO_CONNECTION)):
+            return u3.ProxyError("Unable to connect to proxy", OSError(text))
+        if not sent and code in _NO_CONNECTION:
+            return u3.NewConnectionError(cast(Any, self._pool_label),
+                                         f"Failed to establish a new connection: {text}")
+        if code in _TLS:
+            return u3.SSLError(text)
+        return u3.ProtocolError("Connection aborted.", OSError(text))
+
+
+class _Failed(Exception):
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _parse_head(lines: list[bytes]) -> tuple[str, CaseInsensitiveDict[str]]:
+    """The reason phrase and headers of the last header block (a proxy's CONNECT answer
+    or a 100 Continue comes first); repeated headers joined as urllib3 joins them."""
+    reason = ""
+    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+    for raw in lines:
+        line = raw.decode("iso-8859-1").rstrip("\r\n")
+        if line.startswith("HTTP/"):
+            reason = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
+            headers = CaseInsensitiveDict()
+        elif ":" in line:
+            name, _, value = line.partition(":")
+            value = value.strip()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return reason, headers
+
+
+def _decodable(accept_encoding: str) -> str:
+    """The encodings of requests' Accept-Encoding this libcurl can decode."""
+    features = pycurl.version_info()[4]
+    wanted = [name.strip() for name in accept_encoding.split(",") if name.strip()]
+    return ", ".join(name for name in wanted if features & _DECODERS.get(name, 0))

@@ -251,8 +251,9 @@ class DrainerSupervisor:
             if self._stopping.is_set():
                 return
             delay = self._restart_delay(time.monotonic() - started)
-            log.error("drainer process exited; restarting it in %.0f s", delay,
-                      extra={"pid": pid})
+            # The message stays the same (logs are searched for it); the wait is a field.
+            log.error("drainer process exited; restarting it",
+                      extra={"pid": pid, "restart_in_s": delay})
             self._stopping.wait(delay)
 
 

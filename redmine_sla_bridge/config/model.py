@@ -40,7 +40,10 @@ class RedmineConfig(StrictModel):
     admin: AdminLogin | None = Field(
         default=None, description="Only for `provision`; leave out in production run time."
     )
-    timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300,
+        description="To connect, and again to wait for an answer: an issue's GET or PUT "
+        "(libcurl) takes at most twice this in all, any other call (requests) this per read.")
     retries: int = Field(default=3, ge=0, le=10, description="Retries of idempotent calls.")
     keep_alive: bool = Field(
         default=True,

@@ -313,7 +313,8 @@ def test_switching_the_language_renames_the_values_and_rewrites_the_issues(
 def test_renaming_a_field_in_the_config_renames_it_in_redmine(
         redmine, gateway, project, sandbox, tmp_path):  # noqa: F811
     config = write_config(tmp_path / "bridge.yaml", sandbox.document(project, queries=False))
-    assert run_cli("provision", "--config", str(config)).exit_code == 0
+    first = run_cli("provision", "--config", str(config))
+    assert first.exit_code == 0, first.output
     before = sandbox.fields()
 
     names = sandbox.names(tier=f"{sandbox.prefix} Уровень поддержки",

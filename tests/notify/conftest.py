@@ -3,8 +3,6 @@ thread), a real SQLite store, and a self-signed certificate for the TLS modes.""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +11,7 @@ from notify_testing import SENDER, Certificate, SmtpServer, free_port, plain_tra
 
 from redmine_sla_bridge.adapters.notify import Notifier
 from redmine_sla_bridge.adapters.store import Store
+from tests.tls_testing import self_signed
 
 
 @pytest.fixture()
@@ -56,14 +55,4 @@ def make_notifier(store):
 @pytest.fixture(scope="session")
 def certificate(tmp_path_factory) -> Certificate:
     """A self-signed certificate for 127.0.0.1 and localhost (openssl CLI)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-         "-out", str(cert), "-days", "2", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        check=True, capture_output=True,
-    )
-    return Certificate(cert, key)
+    return self_signed(tmp_path_factory.mktemp("tls"))

@@ -7,20 +7,19 @@ so tests drive temporary and permanent failures the way a real relay reports the
 from __future__ import annotations
 
 import socket
-import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from redmine_sla_bridge.adapters.notify import Sender, SmtpTransport
+from tests.tls_testing import Certificate  # noqa: F401  (the notifier tests import it here)
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 SMTP_LOGIN = "bridge"
@@ -133,20 +132,6 @@ def plain_transport(server: SmtpServer, **overrides: Any) -> SmtpTransport:
                                    timeout_seconds=5.0, helo_name="bridge.test")
     options.update(overrides)
     return SmtpTransport(**options)
-
-
-@dataclass(frozen=True)
-class Certificate:
-    cert: Path
-    key: Path
-
-    def server_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.cert, self.key)
-        return context
-
-    def client_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.cert))
 
 
 def later(**delta: float) -> datetime:

@@ -27,6 +27,7 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, cast
 
 import pycurl
@@ -51,9 +52,22 @@ _DECODERS = {"gzip": pycurl.VERSION_LIBZ, "deflate": pycurl.VERSION_LIBZ,
 @dataclass(frozen=True)
 class Answer:
     status: int
-    reason: str
-    headers: CaseInsensitiveDict[str]
+    content_type: str | None
     content: bytes
+
+    @property
+    def headers(self) -> CaseInsensitiveDict[str]:
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
+        if self.content_type:
+            headers["Content-Type"] = self.content_type
+        return headers
+
+    @property
+    def reason(self) -> str:
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
 
 
 class CurlTransport:
@@ -137,13 +151,12 @@ class CurlTransport:
     def _pool_label(self) -> str:
         return f"Redmine at {self._origin}"
 
-    def _handle(self) -> pycurl.Curl:
+    def _handle(self) -> tuple[pycurl.Curl, threading.local]:
         local = self._local
-        handle = getattr(local, "handle", None)
-        if handle is None or local.pid != os.getpid():  # a handle made before a fork
-            handle = self._new_handle()
-            local.handle, local.pid = handle, os.getpid()
-        return handle
+        if getattr(local, "handle", None) is None or local.pid != os.getpid():
+            # (also a handle made before a fork: the child makes its own)
+            local.handle, local.pid, local.mode = self._new_handle(), os.getpid(), None
+        return local.handle, local
 
     def _new_handle(self) -> pycurl.Curl:
         handle = pycurl.Curl()
@@ -152,20 +165,22 @@ class CurlTransport:
         return handle
 
     def _perform(self, method: str, url: str, body: bytes | None) -> Answer:
-        handle = self._handle()
+        handle, local = self._handle()
         content = io.BytesIO()
-        head: list[bytes] = []
         handle.setopt(pycurl.URL, url)
         handle.setopt(pycurl.WRITEDATA, content)
-        handle.setopt(pycurl.HEADERFUNCTION, head.append)
+        # The method and headers stay on the handle: set again only when they change.
         if body is None:
-            handle.setopt(pycurl.HTTPGET, 1)
-            handle.setopt(pycurl.CUSTOMREQUEST, None if method == "GET" else method)
-            handle.setopt(pycurl.HTTPHEADER, self._headers)
+            if local.mode != method:
+                handle.setopt(pycurl.HTTPGET, 1)
+                handle.setopt(pycurl.CUSTOMREQUEST, None if method == "GET" else method)
+                handle.setopt(pycurl.HTTPHEADER, self._headers)
         else:
-            handle.setopt(pycurl.POSTFIELDS, body)
-            handle.setopt(pycurl.CUSTOMREQUEST, None if method == "POST" else method)
-            handle.setopt(pycurl.HTTPHEADER, self._json_headers)
+            handle.setopt(pycurl.POSTFIELDS, body)  # also makes it a POST
+            if local.mode != method:
+                handle.setopt(pycurl.CUSTOMREQUEST, None if method == "POST" else method)
+                handle.setopt(pycurl.HTTPHEADER, self._json_headers)
+        local.mode = method
         try:
             handle.perform()
         except pycurl.error as exc:
@@ -173,9 +188,11 @@ class CurlTransport:
                 raise
             code, message = exc.args
             raise _Failed(self._error(code, message, handle, url)) from None
-        status = handle.getinfo(pycurl.RESPONSE_CODE)
-        reason, headers = _parse_head(head)
-        return Answer(status, reason, headers, content.getvalue())
+        # Nothing reads an answer's other headers (python-redmine decodes the body by
+        # its Content-Type, and the in-call retries ignore Retry-After): libcurl parses
+        # them in C and keeps the one that matters.
+        return Answer(handle.getinfo(pycurl.RESPONSE_CODE),
+                      handle.getinfo(pycurl.CONTENT_TYPE), content.getvalue())
 
     def _error(self, code: int, message: str, handle: pycurl.Curl, url: str) -> Exception:
         text = f"curl error {code}: {message}"
@@ -199,23 +216,6 @@ class _Failed(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _parse_head(lines: list[bytes]) -> tuple[str, CaseInsensitiveDict[str]]:
-    """The reason phrase and headers of the last header block (a proxy's CONNECT answer
-    or a 100 Continue comes first); repeated headers joined as urllib3 joins them."""
-    reason = ""
-    headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
-    for raw in lines:
-        line = raw.decode("iso-8859-1").rstrip("\r\n")
-        if line.startswith("HTTP/"):
-            reason = line.split(" ", 2)[2] if line.count(" ") >= 2 else ""
-            headers = CaseInsensitiveDict()
-        elif ":" in line:
-            name, _, value = line.partition(":")
-            value = value.strip()
-            headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return reason, headers
 
 
 def _decodable(accept_encoding: str) -> str:

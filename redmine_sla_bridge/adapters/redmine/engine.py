@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import requests
 from redminelib.engines.sync import SyncEngine
 from requests.adapters import HTTPAdapter
+from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3 import exceptions as u3
 from urllib3.util.retry import Retry
@@ -93,7 +94,7 @@ class BridgeEngine(SyncEngine):
             # requests follows it and python-redmine warns or refuses: leave it to them.
             return super().request(method, url, data=data)
         if (status in (200, 201, 204) and self._plain_answers
-                and get_encoding_from_headers(answer.headers) in (None, "utf-8")):
+                and _charset(answer.content_type) in (None, "utf-8")):
             # python-redmine's reading of a success (requests' decoding of UTF-8 JSON),
             # without building a Response.
             if not answer.content.strip():
@@ -162,6 +163,13 @@ def direct_transport(engine: BridgeEngine, base_url: str) -> CurlTransport | Non
         keep_alive=engine.keep_alive,
         retry=engine._adapter.max_retries,
     )
+
+
+def _charset(content_type: str | None) -> str | None:
+    """requests' reading of the charset (`get_encoding_from_headers`), for one header."""
+    if not content_type:
+        return None
+    return get_encoding_from_headers(CaseInsensitiveDict({"content-type": content_type}))
 
 
 def as_requests_error(exc: BaseException) -> requests.RequestException:

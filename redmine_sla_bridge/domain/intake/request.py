@@ -19,6 +19,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 FIELD_PATHS: tuple[str, ...] = (
@@ -41,6 +42,8 @@ FIELD_PATHS: tuple[str, ...] = (
 
 TEXT_FIELD_PATHS: tuple[str, ...] = tuple(p for p in FIELD_PATHS if p != "created_at")
 """The paths that hold text (everything except the timestamp)."""
+
+_GETTERS = {path: attrgetter(path) for path in (*FIELD_PATHS, "version_normalized")}
 
 FieldValue = str | dt.datetime | None
 """What a field path holds (see `IntakeRequest.get`)."""
@@ -113,9 +116,9 @@ class IntakeRequest:
     def get(self, path: str) -> FieldValue:
         """The value at a dotted path from `FIELD_PATHS` (or `version_normalized`):
         a datetime for `created_at`, text (or None) for every other path."""
-        head, _, tail = path.partition(".")
-        value = getattr(self, head)
-        found: FieldValue = getattr(value, tail) if tail else value
+        # attrgetter reads a dotted path in C: the gate asks ~50 times per request.
+        getter = _GETTERS.get(path)
+        found: FieldValue = getter(self) if getter is not None else attrgetter(path)(self)
         return found
 
     def with_value(self, path: str, value: FieldValue) -> IntakeRequest:

@@ -89,8 +89,10 @@ DRAINER_NICENESS = 10
 # Options older gunicorn releases (the package allows >= 22) do not know: left out there.
 NEWER_GUNICORN_OPTIONS = frozenset({"control_socket_disable"})
 
-# Exit statuses of `serve` when a start-up check fails.
+# What a worker that cannot start exits with: gunicorn's master then stops the server.
 WORKER_BOOT_ERROR = Arbiter.WORKER_BOOT_ERROR
+
+# Exit statuses of `serve` when a start-up check fails.
 EXIT_CONFIG = 2  # the config, the customer file or a name in Redmine: fix and restart
 EXIT_STORE = 1  # the store cannot be opened or written: may pass by itself
 
@@ -255,7 +257,6 @@ class DrainerSupervisor:
             log.error("drainer process exited; restarting it",
                       extra={"pid": pid, "restart_in_s": delay})
             self._stopping.wait(delay)
-
 
     def _restart_delay(self, lived_s: float) -> float:
         if lived_s >= self.STABLE_AFTER_S or self._delay == 0.0:

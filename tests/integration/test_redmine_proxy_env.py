@@ -1,6 +1,6 @@
 """The proxy settings read once at start decide how the gateway reaches the real Redmine,
-for the calls through requests and for the issue reads and writes sent directly on
-urllib3 (BridgeEngine.direct_request) alike."""
+for the calls through requests and for the issue reads and writes sent on libcurl
+(BridgeEngine.direct_request) alike."""
 
 from __future__ import annotations
 

@@ -45,10 +45,6 @@ _TLS = {pycurl.E_SSL_CONNECT_ERROR, pycurl.E_PEER_FAILED_VERIFICATION,
         pycurl.E_SSL_CERTPROBLEM, pycurl.E_SSL_CACERT_BADFILE, pycurl.E_SSL_CIPHER,
         pycurl.E_SSL_ENGINE_NOTFOUND, pycurl.E_SSL_ENGINE_SETFAILED, pycurl.E_SSL_ISSUER_ERROR,
         pycurl.E_SSL_CRL_BADFILE, pycurl.E_SSL_SHUTDOWN_FAILED}
-_DECODERS = {"gzip": pycurl.VERSION_LIBZ, "deflate": pycurl.VERSION_LIBZ,
-             "br": getattr(pycurl, "VERSION_BROTLI", 0), "zstd": getattr(pycurl, "VERSION_ZSTD", 0)}
-
-
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -83,7 +79,7 @@ class CurlTransport:
         self._proxied = bool(proxy)
         # What urllib3 sends besides the session's headers: its User-Agent (so that
         # Redmine's log shows one client for all of the bridge's calls), no Accept, no
-        # compression unless asked for. "Expect:" keeps libcurl from asking before a
+        # compression. "Expect:" keeps libcurl from asking before a
         # large body, which requests never does.
         named = {name.lower() for name in headers}
         lines = [f"{name}: {value}" for name, value in headers.items()
@@ -92,8 +88,8 @@ class CurlTransport:
             lines.append(f"User-Agent: python-urllib3/{urllib3.__version__}")
         if "accept" not in named:
             lines.append("Accept:")
-        if "accept-encoding" not in named:
-            lines.append("Accept-Encoding: identity")
+        # python-redmine's session asks for no compression, so libcurl need decode none.
+        lines.append("Accept-Encoding: identity")
         if not keep_alive:
             lines.append("Connection: close")
         lines.append("Expect:")
@@ -110,9 +106,6 @@ class CurlTransport:
             (pycurl.PROXY, proxy or ""),
             (pycurl.FORBID_REUSE, 0 if keep_alive else 1),
         ]
-        encodings = _decodable(headers.get("Accept-Encoding", ""))
-        if encodings:
-            options.append((pycurl.ACCEPT_ENCODING, encodings))
         if verify is False:
             options += [(pycurl.SSL_VERIFYPEER, 0), (pycurl.SSL_VERIFYHOST, 0)]
         else:
@@ -216,10 +209,3 @@ class _Failed(Exception):
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
-
-
-def _decodable(accept_encoding: str) -> str:
-    """The encodings of requests' Accept-Encoding this libcurl can decode."""
-    features = pycurl.version_info()[4]
-    wanted = [name.strip() for name in accept_encoding.split(",") if name.strip()]
-    return ", ".join(name for name in wanted if features & _DECODERS.get(name, 0))

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from redmine_sla_bridge.domain.calendar import Schedule
 from redmine_sla_bridge.domain.intake import gate
+from redmine_sla_bridge.domain.intake.demo import DemoPeriod
 from redmine_sla_bridge.domain.intake.gate import IntakeDecision
 from redmine_sla_bridge.domain.intake.request import IntakeRequest, Organization
 from redmine_sla_bridge.domain.intake.rules import IntakeRules
@@ -101,13 +102,17 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
     start = (request.created_at or received_at).astimezone(zone)
     day = start.date()
     inn = _digits(request.organization.inn) if request.organization.inn else None
-    customer, intake = _gated(request, rules, day, known_contact, inn)
+    customer, demo = _customer(rules, inn, day)
+    intake = _gated(request, rules, day, known_contact, demo)
     normalized_inn = intake.normalized.organization.inn
     if normalized_inn and normalized_inn != inn:
         # The INN was in the description, or written as ИНН/КПП: the customer it names,
         # and so its demo periods (ID-4), are those of the normalized INN. The gate runs
-        # again with them, so that the demo rule and the tier judge the same customer.
-        customer, intake = _gated(request, rules, day, known_contact, normalized_inn)
+        # again when those differ, so that the demo rule and the tier judge the same
+        # customer (with the same demo facts it would decide the same: it is pure).
+        customer, named = _customer(rules, normalized_inn, day)
+        if named != demo:
+            intake = _gated(request, rules, day, known_contact, named)
     normalized = intake.normalized
     facts = RequestFacts(product=normalized.product, impact=normalized.impact,
                          request_type=normalized.type)
@@ -117,8 +122,11 @@ def decide_request(request: IntakeRequest, rules: Rules, *, received_at: dt.date
                            {k: (v.astimezone(zone) if v else None) for k, v in due.items()})
 
 
-def _gated(request: IntakeRequest, rules: Rules, day: dt.date, known_contact: bool,
-           inn: str | None) -> tuple[Customer | None, IntakeDecision]:
+_Demo = tuple[bool, tuple[DemoPeriod, ...], dt.date | None]
+"""What the gate is told of the customer: a demo period in use, the earlier ones, its start."""
+
+
+def _customer(rules: Rules, inn: str | None, day: dt.date) -> tuple[Customer | None, _Demo]:
     # AR-5/ID-3: open-ended licenses get their kind's default term before anything looks
     # at them (the tier, the status, the demo periods and the plan's entitlements alike).
     customer = rules.policy.effective_customer(rules.customers.get(inn) if inn else None)
@@ -127,10 +135,14 @@ def _gated(request: IntakeRequest, rules: Rules, day: dt.date, known_contact: bo
     # its own start; judging it against itself would always allow it.
     earlier = tuple((d.starts, d.ends) for d in customer.demos
                     if current is not None and d.starts < current.starts) if customer else ()
-    intake = gate.check(request, rules.intake, request_date=day, known_contact=known_contact,
-                        is_demo=current is not None, demo_history=earlier,
-                        demo_started=current.starts if current else None)
-    return customer, intake
+    return customer, (current is not None, earlier, current.starts if current else None)
+
+
+def _gated(request: IntakeRequest, rules: Rules, day: dt.date, known_contact: bool,
+           demo: _Demo) -> IntakeDecision:
+    is_demo, earlier, started = demo
+    return gate.check(request, rules.intake, request_date=day, known_contact=known_contact,
+                      is_demo=is_demo, demo_history=earlier, demo_started=started)
 
 
 @dataclass(frozen=True)

@@ -146,6 +146,7 @@ _SEPARATOR = re.compile(rf"[,;/](?!\s*\(?\s*{_EXT_TAIL}[0-9])", re.I)
 _NUMBER = re.compile(r"\+?[0-9\s().\-\u00a0\u2010-\u2015]+")
 
 
+@functools.lru_cache(maxsize=4096)  # libphonenumber's parse is the gate's costliest check
 def check_phone(raw: str) -> Checked:
     """A phone number, read by `phonenumbers` (libphonenumber) with Russia as the region.
 

@@ -9,6 +9,7 @@ libcurl without requests' per-call machinery (docs/PERFORMANCE.md, "Per-event co
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -165,6 +166,7 @@ def direct_transport(engine: BridgeEngine, base_url: str) -> CurlTransport | Non
     )
 
 
+@functools.lru_cache(maxsize=32)  # Redmine sends one or two distinct Content-Types
 def _charset(content_type: str | None) -> str | None:
     """requests' reading of the charset (`get_encoding_from_headers`), for one header."""
     if not content_type:

@@ -257,6 +257,11 @@ class FieldMap:
     def id(self, key: str) -> int:
         return self._ids[key]
 
+    @property
+    def keys_by_id(self) -> Mapping[int, str]:
+        """Redmine's custom field id -> the bridge's key, for the fields it found."""
+        return self._keys
+
     def __contains__(self, key: str) -> bool:
         return key in self._ids
 

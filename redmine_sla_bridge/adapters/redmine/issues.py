@@ -39,6 +39,9 @@ _DAY = dt.timedelta(days=1)
 EARLIER_REQUESTS = 5
 """How many of a contact's earlier issues ID-6 looks at (newest first)."""
 
+_RESOLVED_SETS = 64
+"""Distinct custom-field sets kept resolved (one per project and tracker mix in practice)."""
+
 CONTACT_QUEUE = 100
 """ID-8: a contact's open requests read at once (a queue longer than this is not real)."""
 
@@ -50,6 +53,7 @@ class RedmineIssues:
         # Custom field ids are global in Redmine, so any issue that resolves the bridge's
         # fields gives the map every later write uses.
         self._fields: FieldMap | None = None
+        self._resolved: dict[tuple[tuple[Any, Any], ...], FieldMap] = {}
 
     # -- reads ------------------------------------------------------------------------
 
@@ -68,8 +72,7 @@ class RedmineIssues:
         facts = self.catalog.facts
         history = build_history(issue, bridge_user_id=facts.bridge_user_id,
                                 status_names=facts.status_names,
-                                field_keys={fields.id(s.key): s.key for s in self.catalog.specs
-                                            if s.key in fields},
+                                field_keys=fields.keys_by_id,
                                 mail_requester_id=facts.mail_requester_id,
                                 domain_value=fields.domain_value)
         values = fields.values_of(issue)
@@ -339,7 +342,16 @@ class RedmineIssues:
     # -- helpers ----------------------------------------------------------------------
 
     def _resolve(self, issue: Mapping[str, Any]) -> FieldMap:
-        fields = FieldMap.resolve(self.catalog.specs, issue.get("custom_fields") or ())
+        redmine_fields = issue.get("custom_fields") or ()
+        # Every event reads an issue, and the issues of a tracker carry the same fields:
+        # each set of (id, name) pairs is resolved once (a renamed field is a new set).
+        signature = tuple((f.get("id"), f.get("name")) for f in redmine_fields)
+        fields = self._resolved.get(signature)
+        if fields is None:
+            fields = FieldMap.resolve(self.catalog.specs, redmine_fields)
+            if len(self._resolved) >= _RESOLVED_SETS:
+                self._resolved.clear()
+            self._resolved[signature] = fields
         self._fields = fields
         return fields
 

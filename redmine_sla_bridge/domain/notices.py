@@ -189,7 +189,7 @@ class NoticeTexts:
 
 def format_due(moment: dt.datetime) -> str:
     """Deadlines are shown in the calendar's own zone, to the minute."""
-    return moment.strftime("%d.%m.%Y %H:%M")
+    return f"{moment.day:02d}.{moment.month:02d}.{moment.year:04d} {moment.hour:02d}:{moment.minute:02d}"
 
 
 def acknowledgement(texts: NoticeTexts, *, issue_id: int, priority: str, tier: str | None,

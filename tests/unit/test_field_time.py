@@ -1,5 +1,6 @@
 """The deadline fields' text ("2026-12-01 18:00", in the calendar's zone) read back the
-same way on the fast path as with strptime, for whatever a field may hold."""
+same way on the fast path as with strptime, for whatever a field may hold, and written
+as strftime writes it (the fields and the notices' "01.12.2026 18:00")."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
+from redmine_sla_bridge.domain.notices import format_due
 from redmine_sla_bridge.domain.processing.field_values import (
     DUE_FORMAT,
     format_field_time,
@@ -49,3 +51,10 @@ def test_every_minute_of_two_centuries(moment):
     text = moment.strftime(DUE_FORMAT)
     assert _read(text) == _strptime(text) == moment.replace(second=0, microsecond=0,
                                                             tzinfo=MOSCOW)
+
+
+@given(st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2100, 12, 31),
+                    timezones=st.sampled_from([dt.UTC, MOSCOW, ZoneInfo("Asia/Vladivostok")])))
+def test_deadlines_are_written_as_strftime_writes_them(moment):
+    assert format_field_time(moment, MOSCOW) == moment.astimezone(MOSCOW).strftime(DUE_FORMAT)
+    assert format_due(moment) == moment.strftime("%d.%m.%Y %H:%M")

@@ -103,7 +103,11 @@ def fields_from_request(request: IntakeRequest,
 
 
 def format_field_time(moment: dt.datetime | None, zone: ZoneInfo) -> str | None:
-    return moment.astimezone(zone).strftime(DUE_FORMAT) if moment else None
+    """DUE_FORMAT's text; isoformat is C without strftime's format parsing (each plan
+    writes several of these)."""
+    if not moment:
+        return None
+    return moment.astimezone(zone).replace(tzinfo=None).isoformat(" ", "minutes")
 
 
 def parse_field_time(text: str, zone: ZoneInfo) -> dt.datetime:

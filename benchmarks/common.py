@@ -355,11 +355,14 @@ def retrying(fn, *args, attempts: int = 4, **kwargs):
             time.sleep(2)
 
 
-def create_issues(rm: Redmine, project_id: int, tracker_id: int, count: int, subject: str) -> list[int]:
+MINIMAL_DESCRIPTION = "The VPN client stops after the update."
+
+
+def create_issues(rm: Redmine, project_id: int, tracker_id: int, count: int, subject: str,
+                  description: str = MINIMAL_DESCRIPTION) -> list[int]:
     gateway = rm.gateway()
     return [retrying(gateway.create_issue, project_id=project_id, tracker_id=tracker_id,
-                     subject=f"{subject} {n + 1}",
-                     description="The VPN client stops after the update.")["id"]
+                     subject=f"{subject} {n + 1}", description=description)["id"]
             for n in range(count)]
 
 

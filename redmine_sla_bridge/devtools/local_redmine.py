@@ -155,6 +155,7 @@ class LocalRedmine:
     def start(self, wait_seconds: float = 120.0, log=print) -> str:
         """Install if missing, start if not answering, enable REST; return the API key."""
         self.install(log=log)
+        _check_instance()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         if not self.answering() and self._running():
             # Ours is up but busy (or still booting): wait for it, never start a second.
@@ -278,6 +279,22 @@ def _alive(pid: int) -> bool:
 
 
 DATABASE_YML = Path("/etc/redmine/default/database.yml")
+
+
+def _check_instance() -> None:
+    """Debian's Redmine serves the instance `REDMINE_INSTANCE` names (docs/PERFORMANCE.md,
+    "Which Redmine") from instances/<name>/config/database.yml. Without that file every
+    worker fails to boot and Puma restarts them until the start-up wait gives up: say
+    so at once."""
+    name = os.environ.get("X_DEBIAN_SITEID") or os.environ.get("REDMINE_INSTANCE") or "default"
+    if name == "default":
+        return
+    config = REDMINE_ROOT / "instances" / name / "config" / "database.yml"
+    if not config.exists():
+        raise LocalRedmineError(
+            f"REDMINE_INSTANCE={name!r}: Debian's Redmine has no such instance ({config} "
+            "is missing); make it as docs/PERFORMANCE.md shows under \"Which Redmine\", "
+            "or unset REDMINE_INSTANCE")
 
 
 def _set_sqlite_busy_timeout(milliseconds: int = 15000) -> None:

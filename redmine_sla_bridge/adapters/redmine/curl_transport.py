@@ -79,8 +79,8 @@ class CurlTransport:
         self._proxied = bool(proxy)
         # What urllib3 sends besides the session's headers: its User-Agent (so that
         # Redmine's log shows one client for all of the bridge's calls), no Accept, no
-        # compression. "Expect:" keeps libcurl from asking before a
-        # large body, which requests never does.
+        # compression. "Expect:" keeps libcurl from asking before a large body, which
+        # requests never does.
         named = {name.lower() for name in headers}
         lines = [f"{name}: {value}" for name, value in headers.items()
                  if name.lower() not in ("accept-encoding", "connection")]
